@@ -1,1 +1,41 @@
-int main() { return 0; }
+// The scout executable: subcommands by concern (see ARCHITECTURE.md). Exit codes: exit_codes.h.
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+
+#ifndef SCOUT_VERSION
+#define SCOUT_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv) {
+  using namespace scout::cli;
+  CLI::App app{"scout: a search-augmented agent with its own inference engine for reasoning models"};
+  app.set_version_flag("-V,--version", std::string("scout ") + SCOUT_VERSION);
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 ok, 1 task failed, 2 usage, 3 model/file error, 4 output I/O error, 130 interrupted.\n"
+      "Run 'scout COMMAND --help' for a command's options.");
+
+  int exit_code = kExitOk;
+  register_inspect(app, exit_code);
+  register_tokenize(app, exit_code);
+  register_synth(app, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message and the usage hint
+    return kExitUsage;
+  }
+  return exit_code;
+}

