@@ -14,13 +14,26 @@ cmake --preset release >/dev/null
 cmake --build --preset release --target scout_bench_tokenizer >/dev/null
 scout_json="$(./build/release/bench/scout_bench_tokenizer --seconds "$seconds" --json)"
 js_json="$(node bench/tokenizer_speed.mjs --seconds "$seconds" --json)"
-SCOUT="$scout_json" JS="$js_json" node -e '
+table="$(SCOUT="$scout_json" JS="$js_json" node -e '
   const scout = JSON.parse(process.env.SCOUT), js = JSON.parse(process.env.JS);
-  const fmt = (x) => (x === null || x === undefined ? "-" : x.toFixed(2)).padStart(10);
-  console.log("encode MB/s, single thread, tests/data/tokenizer_corpus");
-  console.log("vocab        " + ["Scout", "tok/s (M)", "trans.js", "HF (Rust)", "Scout/js"].map((h) => h.padStart(10)).join(""));
+  const f = (x) => (x === null || x === undefined ? "-" : x.toFixed(2));
+  console.log("| vocabulary | Scout MB/s | Scout Mtok/s | transformers.js MB/s | HF tokenizers (Rust) MB/s | Scout / HF |");
+  console.log("|---|---:|---:|---:|---:|---:|");
   for (const s of scout) {
     const r = js.find((x) => x.vocab === s.vocab) || {};
-    console.log(s.vocab.padEnd(13) + fmt(s.encode_mb_s) + fmt(s.tokens_per_s / 1e6) + fmt(r.transformers_js_mb_s) +
-      fmt(r.hf_tokenizers_mb_s) + fmt(r.transformers_js_mb_s ? s.encode_mb_s / r.transformers_js_mb_s : null));
-  }'
+    console.log(`| ${s.vocab} | ${f(s.encode_mb_s)} | ${f(s.tokens_per_s / 1e6)} | ${f(r.transformers_js_mb_s)} | ` +
+      `${f(r.hf_tokenizers_mb_s)} | ${r.hf_tokenizers_mb_s ? f(s.encode_mb_s / r.hf_tokenizers_mb_s) + "x" : "-"} |`);
+  }')"
+cpu="$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed "s/^ *//")"
+section="$(printf '%s\n' "<!-- tokenizer-bench:begin -->" \
+  "Measured $(date -u +%Y-%m-%d) by \`bash bench/run_tokenizer_bench.sh $seconds\` on $cpu ($(nproc) cores); encode, single thread, same corpus (\`tests/data/tokenizer_corpus\`, $(du -sk tests/data/tokenizer_corpus | cut -f1) KB), all in one script run." \
+  "" "$table" "<!-- tokenizer-bench:end -->")"
+echo "$section"
+# Replace the section in BENCHMARKS.md (between its markers).
+SECTION="$section" python3 - <<'PY'
+import os, re
+path = "BENCHMARKS.md"
+text = open(path).read()
+new = re.sub(r"<!-- tokenizer-bench:begin -->.*?<!-- tokenizer-bench:end -->", lambda m: os.environ["SECTION"], text, flags=re.S)
+open(path, "w").write(new)
+PY
