@@ -74,10 +74,15 @@ int run_synth(const SynthArgs& a) {
     return report.error().writing_output ? kExitIoError : kExitModelError;
   }
   const auto& hp = report->hparams;
+  const double mib = static_cast<double>(report->file_bytes) / (1024.0 * 1024.0);
+  if (o.vocab_only) {
+    std::printf("wrote %s: %s vocabulary only (no tensors), %u tokens, %.1f MiB\n", a.out.c_str(),
+                std::string(arch_name(hp.arch)).c_str(), hp.n_vocab, mib);
+    return kExitOk;
+  }
   std::printf("wrote %s: %s %s, %s, %.3f B parameters, %u tokens, %.1f MiB\n", a.out.c_str(), a.preset.c_str(),
               std::string(arch_name(hp.arch)).c_str(), std::string(ggml_type_name(o.type)).c_str(),
-              static_cast<double>(report->n_params) / 1e9, hp.n_vocab,
-              static_cast<double>(report->file_bytes) / (1024.0 * 1024.0));
+              static_cast<double>(report->n_params) / 1e9, hp.n_vocab, mib);
   // Fallbacks grouped by the type used: a count and the first few names.
   std::map<std::string, std::vector<std::string>> by_type;
   for (const auto& [name, t] : report->fallbacks) by_type[std::string(ggml_type_name(t))].push_back(name);

