@@ -25,9 +25,8 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
-Run scout(const std::string& args) {
-  const std::string cmd = quote(std::string(SCOUT_BINARY_DIR) + "/cli/scout") + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
+Run run_command(const std::string& cmd) {
+  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
   REQUIRE(pipe);
   std::string out;
   std::array<char, 4096> buf;
@@ -35,6 +34,10 @@ Run scout(const std::string& args) {
   while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
   const int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+Run scout(const std::string& args) {
+  return run_command(quote(std::string(SCOUT_BINARY_DIR) + "/cli/scout") + " " + args);
 }
 
 fs::path scratch(const std::string& name) {
@@ -168,4 +171,13 @@ TEST_CASE("synth writes a tiny model that inspect reports as loadable, with its 
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.output, Catch::Contains("qwen3moe, 0.00") && Catch::Contains("tensors match the metadata") &&
                            Catch::Contains("blk.1.ffn_down_exps.weight") && Catch::Contains("q6_K"));
+}
+
+TEST_CASE("the streaming example holds back a split emoji and prints it whole", "[cli][examples]") {
+  const auto& model = vocab_model();
+  const auto r = run_command(quote(std::string(SCOUT_BINARY_DIR) + "/examples/stream_tokens") + " " +
+                             quote(model.string()) + " " + quote("Hi 🌤️ 東京"));
+  REQUIRE(r.exit_code == 0);
+  const std::string& out = r.output;
+  CHECK_THAT(out, Catch::Contains("held back") && Catch::Contains("[🌤]") && Catch::Contains("[東]"));
 }
