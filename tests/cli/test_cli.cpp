@@ -1,8 +1,6 @@
 // The scout executable end to end: arguments, output and exit codes as README.md documents them.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
-
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -10,34 +8,19 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "tests/common/process.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
+using scout::test::CommandResult;
+using scout::test::run_command;
+const auto quote = scout::test::shell_quote;
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-Run run_command(const std::string& cmd) {
-  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(pipe);
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-Run scout(const std::string& args) {
-  return run_command(quote(std::string(SCOUT_BINARY_DIR) + "/cli/scout") + " " + args);
+// The scout executable with these arguments; stdout and stderr together.
+CommandResult run_scout(const std::string& args) {
+  return run_command(quote(std::string(SCOUT_BINARY_DIR) + "/cli/scout") + " " + args + " 2>&1");
 }
 
 fs::path scratch(const std::string& name) {
@@ -54,7 +37,7 @@ std::string qwen3_tokenizer_json() {
 const fs::path& vocab_model() {
   static const fs::path path = [] {
     const auto p = scratch("vocab-qwen3.gguf");
-    auto r = scout("synth -q --preset tiny --arch qwen3 --tokenizer " + quote(qwen3_tokenizer_json()) +
+    auto r = run_scout("synth -q --preset tiny --arch qwen3 --tokenizer " + quote(qwen3_tokenizer_json()) +
                    " --vocab-keep all --vocab-only -o " + quote(p.string()));
     INFO(r.output);
     REQUIRE(r.exit_code == 0);
@@ -66,29 +49,29 @@ const fs::path& vocab_model() {
 }  // namespace
 
 TEST_CASE("scout --version and --help succeed and name the commands", "[cli]") {
-  auto v = scout("--version");
+  auto v = run_scout("--version");
   CHECK(v.exit_code == 0);
   CHECK_THAT(v.output, Catch::StartsWith("scout "));
-  auto h = scout("--help");
+  auto h = run_scout("--help");
   CHECK(h.exit_code == 0);
   for (const char* cmd : {"inspect", "tokenize", "detokenize", "synth"}) CHECK_THAT(h.output, Catch::Contains(cmd));
 }
 
 TEST_CASE("usage errors exit with 2 and say what was wrong", "[cli]") {
-  auto none = scout("");
+  auto none = run_scout("");
   CHECK(none.exit_code == 2);
-  auto unknown = scout("frobnicate");
+  auto unknown = run_scout("frobnicate");
   CHECK(unknown.exit_code == 2);
-  auto flag = scout("inspect --no-such-flag x.gguf");
+  auto flag = run_scout("inspect --no-such-flag x.gguf");
   CHECK(flag.exit_code == 2);
   CHECK_THAT(flag.output, Catch::Contains("--no-such-flag"));
-  auto arch = scout("synth --arch gpt2 --tokenizer x -o y.gguf");
+  auto arch = run_scout("synth --arch gpt2 --tokenizer x -o y.gguf");
   CHECK(arch.exit_code == 2);
   CHECK_THAT(arch.output, Catch::Contains("gpt2"));
 }
 
 TEST_CASE("inspect of a missing or corrupt file exits with 3 naming the file and the byte", "[cli]") {
-  auto missing = scout("inspect /nonexistent/model.gguf");
+  auto missing = run_scout("inspect /nonexistent/model.gguf");
   CHECK(missing.exit_code == 3);
   CHECK_THAT(missing.output, Catch::Contains("/nonexistent/model.gguf"));
 
@@ -98,18 +81,18 @@ TEST_CASE("inspect of a missing or corrupt file exits with 3 naming the file and
   std::string bytes{std::istreambuf_iterator<char>(in), {}};
   const auto cut = scratch("cut.gguf");
   std::ofstream(cut, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 1000));
-  auto r = scout("inspect " + quote(cut.string()));
+  auto r = run_scout("inspect " + quote(cut.string()));
   CHECK(r.exit_code == 3);
   CHECK_THAT(r.output, Catch::Contains("cut.gguf") && Catch::Contains("byte"));
 }
 
 TEST_CASE("inspect prints the metadata and the tensor table, and the same as JSON", "[cli]") {
   const auto& model = vocab_model();
-  auto human = scout("inspect " + quote(model.string()));
+  auto human = run_scout("inspect " + quote(model.string()));
   REQUIRE(human.exit_code == 0);
   CHECK_THAT(human.output, Catch::Contains("general.architecture") && Catch::Contains("qwen3") &&
                                Catch::Contains("tokenizer.ggml.merges"));
-  auto json = scout("inspect --json " + quote(model.string()));
+  auto json = run_scout("inspect --json " + quote(model.string()));
   REQUIRE(json.exit_code == 0);
   auto j = nlohmann::json::parse(json.output);
   CHECK(j["metadata"]["general.architecture"] == "qwen3");
@@ -121,18 +104,18 @@ TEST_CASE("inspect prints the metadata and the tensor table, and the same as JSO
 TEST_CASE("tokenize and detokenize round-trip any text passed after --", "[cli]") {
   const auto& model = vocab_model();
   const std::string text = "--json looks like a flag; 東京 🌤️ <|im_start|>";
-  auto t = scout("tokenize -m " + quote(model.string()) + " --json -- " + quote(text));
+  auto t = run_scout("tokenize -m " + quote(model.string()) + " --json -- " + quote(text));
   INFO(t.output);
   REQUIRE(t.exit_code == 0);
   auto ids = nlohmann::json::parse(t.output);
   REQUIRE(ids.is_array());
   CHECK(ids.size() > 5);
   CHECK(std::find(ids.begin(), ids.end(), 151644) != ids.end());  // <|im_start|> parsed as one token
-  auto d = scout("detokenize -m " + quote(model.string()) + " --json -- " + quote(ids.dump()));
+  auto d = run_scout("detokenize -m " + quote(model.string()) + " --json -- " + quote(ids.dump()));
   REQUIRE(d.exit_code == 0);
   CHECK(nlohmann::json::parse(d.output) == text);
 
-  auto literal = scout("tokenize -m " + quote(model.string()) + " --json --no-parse-special -- " + quote("<|im_start|>"));
+  auto literal = run_scout("tokenize -m " + quote(model.string()) + " --json --no-parse-special -- " + quote("<|im_start|>"));
   REQUIRE(literal.exit_code == 0);
   CHECK(nlohmann::json::parse(literal.output).size() > 1);
 }
@@ -141,7 +124,7 @@ TEST_CASE("tokenize --file prints one JSON array per line", "[cli]") {
   const auto& model = vocab_model();
   const auto input = scratch("lines.txt");
   std::ofstream(input, std::ios::binary) << "first line\nsecond\n\nlast without newline";
-  auto r = scout("tokenize -m " + quote(model.string()) + " --json --file " + quote(input.string()));
+  auto r = run_scout("tokenize -m " + quote(model.string()) + " --json --file " + quote(input.string()));
   REQUIRE(r.exit_code == 0);
   std::istringstream lines(r.output);
   std::string line;
@@ -155,19 +138,19 @@ TEST_CASE("tokenize --file prints one JSON array per line", "[cli]") {
 
 TEST_CASE("detokenize refuses ids outside the vocabulary with a usage error", "[cli]") {
   const auto& model = vocab_model();
-  auto r = scout("detokenize -m " + quote(model.string()) + " -- 1,2,99999999");
+  auto r = run_scout("detokenize -m " + quote(model.string()) + " -- 1,2,99999999");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("99999999"));
 }
 
 TEST_CASE("synth writes a tiny model that inspect reports as loadable, with its tensor table", "[cli]") {
   const auto out = scratch("tiny-qwen3moe-q6_K.gguf");
-  auto s = scout("synth -q --preset tiny --arch qwen3moe --type q6_K --tokenizer " + quote(qwen3_tokenizer_json()) +
+  auto s = run_scout("synth -q --preset tiny --arch qwen3moe --type q6_K --tokenizer " + quote(qwen3_tokenizer_json()) +
                  " -o " + quote(out.string()));
   INFO(s.output);
   REQUIRE(s.exit_code == 0);
   CHECK_THAT(s.output, Catch::Contains("q6_K") && Catch::Contains("tiny qwen3moe"));
-  auto r = scout("inspect " + quote(out.string()));
+  auto r = run_scout("inspect " + quote(out.string()));
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.output, Catch::Contains("qwen3moe, 0.00") && Catch::Contains("tensors match the metadata") &&
                            Catch::Contains("blk.1.ffn_down_exps.weight") && Catch::Contains("q6_K"));
@@ -176,7 +159,7 @@ TEST_CASE("synth writes a tiny model that inspect reports as loadable, with its 
 TEST_CASE("the streaming example holds back a split emoji and prints it whole", "[cli][examples]") {
   const auto& model = vocab_model();
   const auto r = run_command(quote(std::string(SCOUT_BINARY_DIR) + "/examples/stream_tokens") + " " +
-                             quote(model.string()) + " " + quote("Hi 🌤️ 東京"));
+                             quote(model.string()) + " " + quote("Hi 🌤️ 東京") + " 2>&1");
   REQUIRE(r.exit_code == 0);
   const std::string& out = r.output;
   CHECK_THAT(out, Catch::Contains("held back") && Catch::Contains("[🌤]") && Catch::Contains("[東]"));

