@@ -35,10 +35,12 @@ void synth_fill_row(uint64_t seed, const TensorSpec& spec, uint64_t row, float* 
   const uint64_t n = spec.shape[0];
   // Amplitudes: projections get unit-variance outputs (U(-a, a) has variance a^2/3, so
   // a = sqrt(3 / fan_in)); the router is twice as sharp so that top-k picks are not ties;
-  // norms sit near 1 and biases near 0, as in trained models.
+  // norms sit near 1 and biases near 0, as in trained models. Embeddings are small beside
+  // the blocks' outputs, as in trained models: with a tied output, large embeddings would
+  // make every token's own logit win and greedy decoding would only repeat the prompt.
   float amplitude = 1.0f, offset = 0.0f;
   switch (spec.role) {
-    case TensorRole::embedding: amplitude = 1.0f; break;
+    case TensorRole::embedding: amplitude = 0.1f; break;
     case TensorRole::output:
     case TensorRole::weight: amplitude = std::sqrt(3.0f / static_cast<float>(spec.fan_in)); break;
     case TensorRole::router: amplitude = 2.0f * std::sqrt(3.0f / static_cast<float>(spec.fan_in)); break;
