@@ -37,6 +37,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# node-llama-cpp (the llama.cpp peer) needs Node.js 20 or newer; Debian 12's own nodejs is 18.
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js $(node --version 2>/dev/null || echo missing) is too old: the llama.cpp peer (node-llama-cpp) needs Node.js >= 20." >&2
+  echo "setup: install Node.js 20 (e.g. NodeSource's nodejs package) and run this script again." >&2
+  exit 1
+fi
+
 # Real peers for the tests (exact versions pinned by package-lock.json); reinstalled whenever the
 # lock file is newer than what npm last installed.
 ref="$here/tests/reference"
