@@ -97,8 +97,6 @@ std::vector<TensorSpec> expected_tensors(const ModelHparams& hp) {
   return out;
 }
 
-std::vector<std::string_view> preset_names() { return {"tiny", "small", "qwen3-30b-a3b"}; }
-
 Result<ModelHparams> preset_hparams(std::string_view preset, Arch arch) {
   ModelHparams hp;
   hp.arch = arch;

@@ -72,6 +72,5 @@ std::vector<TensorSpec> expected_tensors(const ModelHparams& hp);
 // from the vocabulary that goes into the file) except where the real model pads its embedding
 // (qwen3-30b-a3b: 151936 rows).
 Result<ModelHparams> preset_hparams(std::string_view preset, Arch arch);
-std::vector<std::string_view> preset_names();
 
 }  // namespace scout

@@ -83,12 +83,18 @@ void fill_tensor(uint64_t seed, const TensorSpec& spec, GgmlType type, std::span
   for (auto& th : pool) th.join();
 }
 
+// Projection matrices and embeddings take the requested type; norms, biases and the MoE router
+// stay F32, as llama.cpp's quantizer leaves them.
+bool takes_file_type(TensorRole role) {
+  return role != TensorRole::norm && role != TensorRole::bias && role != TensorRole::router;
+}
+
 Unexpected<SynthError> input_error(std::string message) { return {SynthError{false, std::move(message)}}; }
 
 }  // namespace
 
 GgmlType synth_tensor_type(TensorRole role, const std::vector<uint64_t>& shape, GgmlType requested) {
-  if (role == TensorRole::norm || role == TensorRole::bias || role == TensorRole::router) return GgmlType::F32;
+  if (!takes_file_type(role)) return GgmlType::F32;
   const uint64_t row = shape.at(0);
   if (row % ggml_type_traits(requested).block_size == 0) return requested;
   if (row % ggml_type_traits(GgmlType::Q8_0).block_size == 0 &&
@@ -133,8 +139,7 @@ Expected<SynthReport, SynthError> synth_model(const SynthOptions& o, const std::
   std::vector<GgmlType> types;
   for (const auto& spec : specs) {
     const GgmlType type = synth_tensor_type(spec.role, spec.shape, o.type);
-    const bool is_matrix = spec.role != TensorRole::norm && spec.role != TensorRole::bias && spec.role != TensorRole::router;
-    if (is_matrix && type != o.type) report.fallbacks.emplace_back(spec.name, type);
+    if (takes_file_type(spec.role) && type != o.type) report.fallbacks.emplace_back(spec.name, type);
     types.push_back(type);
     if (auto ok = writer.add_tensor(spec.name, type, spec.shape); !ok) return input_error(ok.error().describe());
   }
