@@ -26,6 +26,8 @@ struct SynthArgs {
   unsigned threads = 0;
   bool quiet = false;
   bool vocab_only = false;
+  std::string output_head;
+  std::string rope_scaling;
 };
 
 int run_synth(const SynthArgs& a) {
@@ -48,6 +50,40 @@ int run_synth(const SynthArgs& a) {
   o.seed = a.seed;
   o.threads = a.threads;
   o.vocab_only = a.vocab_only;
+  if (!a.output_head.empty()) o.tied_output = a.output_head == "tied";
+  if (!a.rope_scaling.empty()) {
+    // TYPE:FACTOR[:ORIGINAL_CONTEXT]
+    const auto bad = [&] {
+      std::cerr << "scout synth: --rope-scaling '" << a.rope_scaling
+                << "' is not linear:FACTOR or yarn:FACTOR[:ORIGINAL_CONTEXT] (e.g. yarn:4:32768)\n";
+      return kExitUsage;
+    };
+    const auto c1 = a.rope_scaling.find(':');
+    if (c1 == std::string::npos) return bad();
+    const std::string type = a.rope_scaling.substr(0, c1);
+    const auto c2 = a.rope_scaling.find(':', c1 + 1);
+    try {
+      size_t used = 0;
+      const std::string factor = a.rope_scaling.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1);
+      o.rope_scaling_factor = std::stof(factor, &used);
+      if (used != factor.size() || !(o.rope_scaling_factor > 0.0f)) return bad();
+      if (c2 != std::string::npos) {
+        const std::string ctx = a.rope_scaling.substr(c2 + 1);
+        const unsigned long v = std::stoul(ctx, &used);
+        if (used != ctx.size() || v == 0 || v > UINT32_MAX) return bad();
+        o.rope_n_ctx_orig = static_cast<uint32_t>(v);
+      }
+    } catch (const std::exception&) {
+      return bad();
+    }
+    if (type == "linear") {
+      o.rope_scaling = ModelHparams::RopeScaling::linear;
+    } else if (type == "yarn") {
+      o.rope_scaling = ModelHparams::RopeScaling::yarn;
+    } else {
+      return bad();
+    }
+  }
   if (a.vocab_keep == "all") {
     o.vocab_regular = kKeepWholeVocab;
   } else if (!a.vocab_keep.empty()) {
@@ -115,6 +151,9 @@ void register_synth(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--output", a->out, "Output .gguf file")->required();
   cmd->add_flag("-q,--quiet", a->quiet, "No progress line");
   cmd->add_flag("--vocab-only", a->vocab_only, "Write the metadata and vocabulary without tensors (for tokenizing)");
+  cmd->add_option("--output-head", a->output_head, "tied (logits from token_embd) or separate (output.weight); default: the preset's")
+      ->check(CLI::IsMember({"tied", "separate"}));
+  cmd->add_option("--rope-scaling", a->rope_scaling, "linear:FACTOR or yarn:FACTOR[:ORIGINAL_CONTEXT] (default: none)");
   cmd->callback([a, &exit_code] { exit_code = run_synth(*a); });
 }
 

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   register_inspect(app, exit_code);
   register_tokenize(app, exit_code);
   register_synth(app, exit_code);
+  register_generate(app, exit_code);
+  register_bench(app, exit_code);
 
   try {
     app.parse(argc, argv);

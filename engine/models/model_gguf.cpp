@@ -32,7 +32,12 @@ void write_hparams(gguf::Writer& w, const ModelHparams& hp) {
   w.set_u32(key(hp, "attention.value_length"), hp.head_dim);
   w.set_f32(key(hp, "attention.layer_norm_rms_epsilon"), hp.rms_eps);
   w.set_f32(key(hp, "rope.freq_base"), hp.rope_freq_base);
-  if (hp.arch == Arch::llama) w.set_u32(key(hp, "rope.dimension_count"), hp.head_dim);
+  if (hp.arch == Arch::llama || hp.rope_dims) w.set_u32(key(hp, "rope.dimension_count"), hp.rope_dims ? hp.rope_dims : hp.head_dim);
+  if (hp.rope_scaling != ModelHparams::RopeScaling::none) {
+    w.set_string(key(hp, "rope.scaling.type"), hp.rope_scaling == ModelHparams::RopeScaling::linear ? "linear" : "yarn");
+    w.set_f32(key(hp, "rope.scaling.factor"), hp.rope_scaling_factor);
+    if (hp.rope_n_ctx_orig) w.set_u32(key(hp, "rope.scaling.original_context_length"), hp.rope_n_ctx_orig);
+  }
   if (hp.is_moe()) {
     w.set_u32(key(hp, "expert_count"), hp.n_expert);
     w.set_u32(key(hp, "expert_used_count"), hp.n_expert_used);
@@ -85,6 +90,32 @@ Result<ModelHparams> read_hparams(const gguf::File& file) {
     u32("feed_forward_length", hp.n_ff);
   }
   if (!first_error.empty()) return make_error(first_error);
+  hp.rope_dims = hp.head_dim;
+  u32("rope.dimension_count", hp.rope_dims, false);
+  if (auto type = file.get_string(key(hp, "rope.scaling.type"))) {
+    if (*type == "linear") {
+      hp.rope_scaling = ModelHparams::RopeScaling::linear;
+    } else if (*type == "yarn") {
+      hp.rope_scaling = ModelHparams::RopeScaling::yarn;
+    } else if (*type != "none") {
+      return make_error(file.path() + ": " + key(hp, "rope.scaling.type") + " is '" + std::string(*type) +
+                        "'; Scout supports none, linear and yarn");
+    }
+  }
+  if (!file.contains(key(hp, "rope.scaling.type")) && file.contains(key(hp, "rope.scaling.factor")))
+    hp.rope_scaling = ModelHparams::RopeScaling::linear;  // llama.cpp's default scaling type
+  if (hp.rope_scaling != ModelHparams::RopeScaling::none) {
+    f32("rope.scaling.factor", hp.rope_scaling_factor);
+    u32("rope.scaling.original_context_length", hp.rope_n_ctx_orig, false);
+  } else if (auto linear = file.get_f32(key(hp, "rope.scale_linear")); linear && *linear != 1.0f) {
+    // The older key llama.cpp still reads: a linear factor.
+    hp.rope_scaling = ModelHparams::RopeScaling::linear;
+    hp.rope_scaling_factor = *linear;
+  }
+  if (!first_error.empty()) return make_error(first_error);
+  if (auto attn = file.get_f32(key(hp, "rope.scaling.attn_factor"))) hp.rope_attn_factor = *attn;
+  // Only Llama graphs use per-pair frequency factors; elsewhere the tensor is refused as unknown.
+  hp.has_rope_freqs = hp.arch == Arch::llama && file.find_tensor("rope_freqs.weight") != nullptr;
   const auto* embd = file.find_tensor("token_embd.weight");
   if (!embd || embd->shape.size() != 2)
     return make_error(file.path() + ": tensor 'token_embd.weight' is missing or not 2-D; the file is not a complete model");

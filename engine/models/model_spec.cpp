@@ -57,6 +57,10 @@ Result<void> validate_hparams(const ModelHparams& hp) {
     return fail("feed_forward_length must be > 0");
   }
   if (!(hp.rms_eps > 0.0f) || !(hp.rope_freq_base > 0.0f)) return fail("rms epsilon and rope base must be > 0");
+  if (hp.rope_dims % 2 != 0 || hp.rope_dims > hp.head_dim)
+    return fail("rope.dimension_count (" + std::to_string(hp.rope_dims) + ") must be even and at most key_length (" +
+                std::to_string(hp.head_dim) + ")");
+  if (!(hp.rope_scaling_factor > 0.0f)) return fail("rope.scaling.factor must be > 0");
   return {};
 }
 
@@ -67,6 +71,7 @@ std::vector<TensorSpec> expected_tensors(const ModelHparams& hp) {
   out.push_back({"token_embd.weight", {n_embd, hp.n_vocab}, TensorRole::embedding, hp.n_embd});
   out.push_back({"output_norm.weight", {n_embd}, TensorRole::norm, 1});
   if (!hp.tied_output) out.push_back({"output.weight", {n_embd, hp.n_vocab}, TensorRole::output, hp.n_embd});
+  if (hp.has_rope_freqs) out.push_back({"rope_freqs.weight", {uint64_t{hp.rope_dims ? hp.rope_dims : hp.head_dim} / 2}, TensorRole::norm, 1});
   for (uint32_t l = 0; l < hp.n_layer; ++l) {
     out.push_back({blk(l, "attn_norm.weight"), {n_embd}, TensorRole::norm, 1});
     out.push_back({blk(l, "attn_q.weight"), {n_embd, n_q}, TensorRole::weight, hp.n_embd});

@@ -37,6 +37,15 @@ struct ModelHparams {
   float rms_eps = 1e-6f;        // {arch}.attention.layer_norm_rms_epsilon
   float rope_freq_base = 1e6f;  // {arch}.rope.freq_base
   bool tied_output = false;     // true: no output.weight, logits use token_embd
+  // Rotary embedding: {arch}.rope.dimension_count (0: the whole head), the scaling keys
+  // {arch}.rope.scaling.type|factor|original_context_length, and llama3-style per-pair
+  // frequency divisors in an optional rope_freqs.weight tensor.
+  uint32_t rope_dims = 0;
+  enum class RopeScaling { none, linear, yarn } rope_scaling = RopeScaling::none;
+  float rope_scaling_factor = 1.0f;
+  uint32_t rope_n_ctx_orig = 0;  // 0: n_ctx_train
+  float rope_attn_factor = 1.0f; // {arch}.rope.scaling.attn_factor: scales cos and sin
+  bool has_rope_freqs = false;
 
   bool is_moe() const { return arch == Arch::qwen3moe; }
   bool has_qk_norm() const { return arch == Arch::qwen3moe || arch == Arch::qwen3; }

@@ -110,6 +110,10 @@ Expected<SynthReport, SynthError> synth_model(const SynthOptions& o, const std::
                       " cannot be written (supported: f32 f16 bf16 q8_0 q4_0 q4_K q5_K q6_K)");
   auto hp = preset_hparams(o.preset, o.arch);
   if (!hp) return input_error(hp.error().message);
+  if (o.tied_output) hp->tied_output = *o.tied_output;
+  hp->rope_scaling = o.rope_scaling;
+  hp->rope_scaling_factor = o.rope_scaling_factor;
+  hp->rope_n_ctx_orig = o.rope_n_ctx_orig;
 
   auto vocab = load_vocab(o);
   if (!vocab) return input_error(vocab.error().message);

@@ -36,6 +36,12 @@ struct SynthOptions {
   // Write the metadata (hyperparameters and vocabulary) without tensors, like llama.cpp's
   // vocab-only files: enough to tokenize, a few MB whatever the vocabulary.
   bool vocab_only = false;
+  // Overrides of the preset: a separate output matrix or one tied to the embedding, and rotary
+  // scaling keys (for tests of the rope variants).
+  std::optional<bool> tied_output;
+  ModelHparams::RopeScaling rope_scaling = ModelHparams::RopeScaling::none;
+  float rope_scaling_factor = 1.0f;
+  uint32_t rope_n_ctx_orig = 0;
 };
 
 struct SynthReport {

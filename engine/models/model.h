@@ -1,0 +1,75 @@
+// A loaded model: the mapped GGUF file, its hyperparameters, tokenizer and views of every
+// weight. Loading validates the file against the architecture's tensor table (model_spec.h) and
+// maps it; weights are used in place, never copied (1-D tensors stored in another type than F32
+// are the exception: they are converted once, a few KB each).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "engine/gguf/gguf.h"
+#include "engine/models/model_spec.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "kernels/ops.h"
+
+namespace scout {
+
+struct LayerWeights {
+  const float* attn_norm = nullptr;
+  WeightView wq, wk, wv, wo;
+  const float* bq = nullptr;      // qwen2
+  const float* bk = nullptr;
+  const float* bv = nullptr;
+  const float* q_norm = nullptr;  // qwen3, qwen3moe: RMSNorm over each head
+  const float* k_norm = nullptr;
+  const float* ffn_norm = nullptr;
+  WeightView gate, up, down;      // dense FFN
+  WeightView router;              // MoE: [n_embd, n_expert]
+  WeightView gate_exps, up_exps, down_exps;
+};
+
+class Model {
+ public:
+  // Opens, validates and maps a model. Errors name the file and the key or tensor at fault.
+  static Result<std::shared_ptr<const Model>> load(const std::string& path);
+
+  const std::string& path() const { return file_.path(); }
+  const gguf::File& file() const { return file_; }
+  const ModelHparams& hparams() const { return hp_; }
+  const Tokenizer& tokenizer() const { return tokenizer_; }
+
+  const WeightView& token_embd() const { return token_embd_; }
+  const WeightView& output() const { return output_; }  // token_embd when tied
+  const float* output_norm() const { return output_norm_; }
+  const LayerWeights& layer(uint32_t i) const { return layers_[i]; }
+  RopeConfig rope_config() const;
+
+  // The weight type that most of the parameters have (what "Q4_K model" means).
+  GgmlType dominant_type() const { return dominant_type_; }
+  uint64_t weight_bytes() const { return weight_bytes_; }
+  // Bytes of weights one decoded token reads: every dense matrix, the experts a token uses,
+  // and one embedding row (the figure memory-bandwidth percentages are computed from).
+  uint64_t decode_bytes_per_token() const;
+
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+ private:
+  Model(gguf::File file, ModelHparams hp, Tokenizer tokenizer);
+  Result<void> bind();
+
+  gguf::File file_;
+  ModelHparams hp_;
+  Tokenizer tokenizer_;
+  WeightView token_embd_, output_;
+  const float* output_norm_ = nullptr;
+  const float* rope_freqs_ = nullptr;
+  std::vector<LayerWeights> layers_;
+  std::vector<std::vector<float>> converted_;  // 1-D tensors not stored as F32
+  GgmlType dominant_type_ = GgmlType::F32;
+  uint64_t weight_bytes_ = 0;
+};
+
+}  // namespace scout

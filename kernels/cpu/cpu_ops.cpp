@@ -1,0 +1,331 @@
+#include "kernels/cpu/cpu_ops.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/cpu/quants.h"
+
+namespace scout {
+namespace {
+
+// Elementwise ops below this many floats run on the calling thread: waking the pool costs more.
+constexpr int64_t kParallelElementwise = 16384;
+// Tokens per tile in matrix x matrix products: the weight rows of a chunk stay in L1 while the
+// tile's activation rows (a few KB each) stream from L2.
+constexpr int64_t kTokenTile = 32;
+
+// Rows per chunk of a matrix x vector product: enough chunks for dynamic balancing (8 per
+// thread), but at least 4 rows so the per-chunk overhead stays small.
+int64_t row_grain(int64_t n_rows, int n_threads) {
+  return std::max<int64_t>(4, n_rows / (static_cast<int64_t>(n_threads) * 8));
+}
+
+void dot_rows(VecDotFn kernel, const WeightView& w, int64_t mat, int64_t row_begin, int64_t row_end,
+              const std::byte* act, size_t act_row_bytes, const int32_t* act_rows, int64_t n_act,
+              float* y, const int32_t* y_rows, int64_t y_stride) {
+  // Tiles over activations so each weight row is reused from L1 across a tile.
+  for (int64_t t0 = 0; t0 < n_act; t0 += kTokenTile) {
+    const int64_t t1 = std::min(n_act, t0 + kTokenTile);
+    for (int64_t r = row_begin; r < row_end; ++r) {
+      const void* wrow = w.row(mat, r);
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t a = act_rows ? act_rows[t] : t;
+        const int64_t out = y_rows ? y_rows[t] : t;
+        y[out * y_stride + r] = kernel(w.n_in, wrow, act + static_cast<size_t>(a) * act_row_bytes);
+      }
+    }
+  }
+}
+
+float rope_yarn_ramp(float low, float high, int64_t i0) {
+  const float y = (static_cast<float>(i0 / 2) - low) / std::max(0.001f, high - low);
+  return 1.0f - std::min(1.0f, std::max(0.0f, y));
+}
+
+// cos/sin pairs for one position, computed exactly as ggml's rope cache (same float operations
+// in the same order) so positions agree with llama.cpp to the last bit where the libm does.
+void rope_cache(const RopeConfig& c, int32_t pos, const float corr_dims[2], float* cache) {
+  const float theta_scale = std::pow(c.freq_base, -2.0f / static_cast<float>(c.n_dims));
+  float theta = static_cast<float>(pos);
+  for (int64_t i0 = 0; i0 < c.n_dims; i0 += 2) {
+    const float ff = c.freq_factors ? c.freq_factors[i0 / 2] : 1.0f;
+    const float theta_extrap = theta / ff;
+    const float theta_interp = c.freq_scale * theta_extrap;
+    float t = theta_interp;
+    float mscale = c.attn_factor;
+    if (c.ext_factor != 0.0f) {
+      const float ramp_mix = rope_yarn_ramp(corr_dims[0], corr_dims[1], i0) * c.ext_factor;
+      t = theta_interp * (1 - ramp_mix) + theta_extrap * ramp_mix;
+      mscale *= 1.0f + 0.1f * std::log(1.0f / c.freq_scale);
+    }
+    cache[i0] = std::cos(t) * mscale;
+    cache[i0 + 1] = std::sin(t) * mscale;
+    theta *= theta_scale;
+  }
+}
+
+void rope_corr_dims(const RopeConfig& c, float dims[2]) {
+  auto corr_dim = [&](float n_rot) {
+    return static_cast<float>(c.n_dims) *
+           std::log(static_cast<float>(c.n_ctx_orig) / (n_rot * 2 * static_cast<float>(M_PI))) /
+           (2 * std::log(c.freq_base));
+  };
+  if (c.n_ctx_orig <= 0) {
+    dims[0] = 0;
+    dims[1] = 0;
+    return;
+  }
+  dims[0] = std::max(0.0f, std::floor(corr_dim(c.beta_fast)));
+  dims[1] = std::min(static_cast<float>(c.n_dims - 1), std::ceil(corr_dim(c.beta_slow)));
+}
+
+}  // namespace
+
+CpuOps::CpuOps(int n_threads) : pool_(n_threads), thread_scratch_(static_cast<size_t>(pool_.size())) {}
+
+const void* CpuOps::prepare_activations(GgmlType weight_type, const float* x, int64_t n_rows, int64_t n,
+                                        size_t& row_bytes) {
+  const GgmlType act_type = vec_dot_act_type(weight_type);
+  row_bytes = ggml_row_size(act_type, n);
+  if (act_type == GgmlType::F32) return x;
+  const size_t need = row_bytes * static_cast<size_t>(n_rows);
+  if (act_buffer_.size() < need) act_buffer_.resize(need);
+  std::byte* out = act_buffer_.data();
+  const size_t rb = row_bytes;
+  pool_.parallel_for(n_rows, std::max<int64_t>(1, n_rows / (pool_.size() * 4)), [&](int64_t b, int64_t e, int) {
+    for (int64_t r = b; r < e; ++r) quantize_row_act(weight_type, x + r * n, out + static_cast<size_t>(r) * rb, n);
+  });
+  return out;
+}
+
+void CpuOps::matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y) {
+  assert(w.n_mat == 1);
+  size_t act_row_bytes = 0;
+  const auto* act = static_cast<const std::byte*>(prepare_activations(w.type, x, n_tokens, w.n_in, act_row_bytes));
+  const VecDotFn kernel = vec_dot_kernel(w.type);
+  pool_.parallel_for(w.n_out, row_grain(w.n_out, pool_.size()), [&](int64_t b, int64_t e, int) {
+    dot_rows(kernel, w, 0, b, e, act, act_row_bytes, nullptr, n_tokens, y, nullptr, w.n_out);
+  });
+}
+
+void CpuOps::expert_matmul(const WeightView& w, const float* x, bool x_per_slot, int64_t n_tokens, int32_t k,
+                           const int32_t* experts, float* y) {
+  const int64_t n_pairs = n_tokens * k;
+  size_t act_row_bytes = 0;
+  const auto* act = static_cast<const std::byte*>(
+      prepare_activations(w.type, x, x_per_slot ? n_pairs : n_tokens, w.n_in, act_row_bytes));
+  const VecDotFn kernel = vec_dot_kernel(w.type);
+
+  // Group the (token, slot) pairs by expert: counting sort into pair_buffer_ holding, per
+  // expert, the output rows and then the activation rows.
+  const int64_t n_mat = w.n_mat;
+  std::vector<int64_t> start(static_cast<size_t>(n_mat) + 1, 0);
+  for (int64_t p = 0; p < n_pairs; ++p) {
+    assert(experts[p] >= 0 && experts[p] < n_mat);
+    ++start[static_cast<size_t>(experts[p]) + 1];
+  }
+  for (int64_t e = 0; e < n_mat; ++e) start[e + 1] += start[e];
+  pair_buffer_.resize(static_cast<size_t>(2 * n_pairs));
+  int32_t* out_rows = pair_buffer_.data();
+  int32_t* act_rows = pair_buffer_.data() + n_pairs;
+  {
+    std::vector<int64_t> fill(start.begin(), start.end() - 1);
+    for (int64_t p = 0; p < n_pairs; ++p) {
+      const int64_t slot = fill[experts[p]]++;
+      out_rows[slot] = static_cast<int32_t>(p);
+      act_rows[slot] = static_cast<int32_t>(x_per_slot ? p : p / k);
+    }
+  }
+  // One task per (used expert, chunk of rows).
+  struct Task {
+    int32_t expert;
+    int32_t row_begin;
+  };
+  const int64_t grain = row_grain(w.n_out, pool_.size());
+  std::vector<Task> tasks;
+  for (int64_t e = 0; e < n_mat; ++e) {
+    if (start[e] == start[e + 1]) continue;
+    for (int64_t r = 0; r < w.n_out; r += grain) tasks.push_back({static_cast<int32_t>(e), static_cast<int32_t>(r)});
+  }
+  pool_.parallel_for(static_cast<int64_t>(tasks.size()), 1, [&](int64_t b, int64_t end, int) {
+    for (int64_t i = b; i < end; ++i) {
+      const Task& task = tasks[static_cast<size_t>(i)];
+      const int64_t first = start[task.expert];
+      const int64_t count = start[task.expert + 1] - first;
+      dot_rows(kernel, w, task.expert, task.row_begin, std::min<int64_t>(w.n_out, task.row_begin + grain), act,
+               act_row_bytes, act_rows + first, count, y, out_rows + first, w.n_out);
+    }
+  });
+}
+
+void CpuOps::get_rows(const WeightView& table, const int32_t* ids, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) dequantize_row(table.type, table.row(0, ids[i]), out + i * table.n_in, table.n_in);
+}
+
+void CpuOps::rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t n, float eps, float* y) {
+  auto rows = [&](int64_t b, int64_t e, int) {
+    for (int64_t r = b; r < e; ++r) {
+      const float* xr = x + r * n;
+      float* yr = y + r * n;
+      double sum = 0.0;  // as ggml: squares summed in double
+      for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(xr[i] * xr[i]);
+      const float mean = static_cast<float>(sum / static_cast<double>(n));
+      const float scale = 1.0f / std::sqrt(mean + eps);
+      for (int64_t i = 0; i < n; ++i) yr[i] = (xr[i] * scale) * weight[i];
+    }
+  };
+  if (n_rows * n < kParallelElementwise) {
+    rows(0, n_rows, 0);
+  } else {
+    pool_.parallel_for(n_rows, std::max<int64_t>(1, n_rows / (pool_.size() * 4)), rows);
+  }
+}
+
+void CpuOps::add_bias(float* x, const float* bias, int64_t n_rows, int64_t n) {
+  for (int64_t r = 0; r < n_rows; ++r)
+    for (int64_t i = 0; i < n; ++i) x[r * n + i] += bias[i];
+}
+
+void CpuOps::add(float* x, const float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+}
+
+void CpuOps::silu_mul(float* gate, const float* up, int64_t n) {
+  auto range = [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) {
+      const float g = gate[i];
+      gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+    }
+  };
+  if (n < kParallelElementwise) {
+    range(0, n, 0);
+  } else {
+    pool_.parallel_for(n, std::max<int64_t>(1024, n / (pool_.size() * 4)), range);
+  }
+}
+
+void CpuOps::weighted_sum(const float* slots, const float* weights, int64_t n_tokens, int32_t k, int64_t n,
+                          float* x) {
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    float* xt = x + t * n;
+    for (int32_t j = 0; j < k; ++j) {
+      const float wj = weights[t * k + j];
+      const float* s = slots + (t * k + j) * n;
+      if (j == 0) {
+        for (int64_t i = 0; i < n; ++i) xt[i] = s[i] * wj;
+      } else {
+        for (int64_t i = 0; i < n; ++i) xt[i] += s[i] * wj;
+      }
+    }
+  }
+}
+
+void CpuOps::rope(float* x, int64_t n_tokens, int32_t n_heads, int32_t head_dim, const int32_t* positions,
+                  const RopeConfig& config) {
+  float corr_dims[2];
+  rope_corr_dims(config, corr_dims);
+  const int32_t n_dims = config.n_dims;
+  auto tokens = [&](int64_t b, int64_t e, int thread) {
+    auto& cache = thread_scratch_[static_cast<size_t>(thread)];
+    if (cache.size() < static_cast<size_t>(n_dims)) cache.resize(static_cast<size_t>(n_dims));
+    for (int64_t t = b; t < e; ++t) {
+      rope_cache(config, positions[t], corr_dims, cache.data());
+      for (int32_t h = 0; h < n_heads; ++h) {
+        float* v = x + (t * n_heads + h) * head_dim;
+        if (config.neox) {
+          const int32_t half = n_dims / 2;
+          for (int32_t i = 0; i < half; ++i) {
+            const float c = cache[2 * i], s = cache[2 * i + 1];
+            const float x0 = v[i], x1 = v[i + half];
+            v[i] = x0 * c - x1 * s;
+            v[i + half] = x0 * s + x1 * c;
+          }
+        } else {
+          for (int32_t i = 0; i < n_dims; i += 2) {
+            const float c = cache[i], s = cache[i + 1];
+            const float x0 = v[i], x1 = v[i + 1];
+            v[i] = x0 * c - x1 * s;
+            v[i + 1] = x0 * s + x1 * c;
+          }
+        }
+      }
+    }
+  };
+  if (n_tokens < 4) {
+    tokens(0, n_tokens, 0);
+  } else {
+    pool_.parallel_for(n_tokens, std::max<int64_t>(1, n_tokens / (pool_.size() * 4)), tokens);
+  }
+}
+
+void CpuOps::kv_store(const KvLayerView& cache, const float* k, const float* v, int64_t n_tokens,
+                      const int32_t* positions) {
+  const int64_t row = static_cast<int64_t>(cache.n_head_kv) * cache.head_dim;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const int64_t pos = positions[t];
+    assert(pos >= 0 && pos < cache.n_ctx);
+    if (cache.type == KvType::F32) {
+      std::memcpy(static_cast<float*>(cache.k) + pos * row, k + t * row, sizeof(float) * static_cast<size_t>(row));
+      std::memcpy(static_cast<float*>(cache.v) + pos * row, v + t * row, sizeof(float) * static_cast<size_t>(row));
+    } else {
+      fp32_to_fp16_row(k + t * row, static_cast<uint16_t*>(cache.k) + pos * row, row);
+      fp32_to_fp16_row(v + t * row, static_cast<uint16_t*>(cache.v) + pos * row, row);
+    }
+  }
+}
+
+void CpuOps::attention(const float* q, int64_t n_tokens, int32_t n_head, const int32_t* positions,
+                       const KvLayerView& cache, float scale, float* out) {
+  const int32_t hd = cache.head_dim;
+  const int32_t group = n_head / cache.n_head_kv;
+  const int64_t kv_row = static_cast<int64_t>(cache.n_head_kv) * hd;
+  const bool f16 = cache.type == KvType::F16;
+  const VecDotFn dot = vec_dot_kernel(f16 ? GgmlType::F16 : GgmlType::F32);
+  const size_t elem = f16 ? 2 : 4;
+  auto pairs = [&](int64_t b, int64_t e, int thread) {
+    auto& scratch = thread_scratch_[static_cast<size_t>(thread)];
+    for (int64_t i = b; i < e; ++i) {
+      const int64_t t = i / n_head;
+      const int32_t h = static_cast<int32_t>(i % n_head);
+      const int32_t kvh = h / group;
+      const int64_t n_kv = static_cast<int64_t>(positions[t]) + 1;
+      if (scratch.size() < static_cast<size_t>(n_kv + 2 * hd)) scratch.resize(static_cast<size_t>(n_kv + 2 * hd));
+      float* scores = scratch.data();
+      float* acc = scores + n_kv;
+      float* vrow = acc + hd;
+      const float* qh = q + (t * n_head + h) * hd;
+      const auto* kbase = static_cast<const char*>(cache.k) + static_cast<size_t>(kvh * hd) * elem;
+      const auto* vbase = static_cast<const char*>(cache.v) + static_cast<size_t>(kvh * hd) * elem;
+      float max_score = -INFINITY;
+      for (int64_t p = 0; p < n_kv; ++p) {
+        scores[p] = dot(hd, kbase + static_cast<size_t>(p * kv_row) * elem, qh) * scale;
+        max_score = std::max(max_score, scores[p]);
+      }
+      double sum = 0.0;
+      for (int64_t p = 0; p < n_kv; ++p) {
+        scores[p] = std::exp(scores[p] - max_score);
+        sum += scores[p];
+      }
+      const float inv = static_cast<float>(1.0 / sum);
+      std::fill(acc, acc + hd, 0.0f);
+      for (int64_t p = 0; p < n_kv; ++p) {
+        const void* v = vbase + static_cast<size_t>(p * kv_row) * elem;
+        const float* vf = static_cast<const float*>(v);
+        if (f16) {
+          fp16_to_fp32_row(static_cast<const uint16_t*>(v), vrow, hd);
+          vf = vrow;
+        }
+        const float w = scores[p];
+        for (int32_t d = 0; d < hd; ++d) acc[d] += w * vf[d];
+      }
+      float* o = out + (t * n_head + h) * hd;
+      for (int32_t d = 0; d < hd; ++d) o[d] = acc[d] * inv;
+    }
+  };
+  const int64_t n_pairs = n_tokens * n_head;
+  pool_.parallel_for(n_pairs, std::max<int64_t>(1, n_pairs / (pool_.size() * 8)), pairs);
+}
+
+}  // namespace scout

@@ -1,0 +1,49 @@
+// The CPU implementation of the op interface (kernels/ops.h): multithreaded over a ThreadPool,
+// SIMD through the run-time-dispatched row kernels of quants.h.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "kernels/cpu/thread_pool.h"
+#include "kernels/ops.h"
+
+namespace scout {
+
+class CpuOps final : public Ops {
+ public:
+  explicit CpuOps(int n_threads);
+
+  int n_threads() const { return pool_.size(); }
+  ThreadPool& pool() { return pool_; }
+
+  void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y) override;
+  void expert_matmul(const WeightView& w, const float* x, bool x_per_slot, int64_t n_tokens, int32_t k,
+                     const int32_t* experts, float* y) override;
+  void get_rows(const WeightView& table, const int32_t* ids, int64_t n, float* out) override;
+  void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t n, float eps, float* y) override;
+  void add_bias(float* x, const float* bias, int64_t n_rows, int64_t n) override;
+  void add(float* x, const float* y, int64_t n) override;
+  void silu_mul(float* gate, const float* up, int64_t n) override;
+  void weighted_sum(const float* slots, const float* weights, int64_t n_tokens, int32_t k, int64_t n,
+                    float* x) override;
+  void rope(float* x, int64_t n_tokens, int32_t n_heads, int32_t head_dim, const int32_t* positions,
+            const RopeConfig& config) override;
+  void kv_store(const KvLayerView& cache, const float* k, const float* v, int64_t n_tokens,
+                const int32_t* positions) override;
+  void attention(const float* q, int64_t n_tokens, int32_t n_head, const int32_t* positions,
+                 const KvLayerView& cache, float scale, float* out) override;
+
+ private:
+  // Activation rows of `x` in the type vec_dot needs for `weight_type`; returns the rows (x
+  // itself when no conversion is needed) and their size in bytes.
+  const void* prepare_activations(GgmlType weight_type, const float* x, int64_t n_rows, int64_t n,
+                                  size_t& row_bytes);
+
+  ThreadPool pool_;
+  std::vector<std::byte> act_buffer_;
+  std::vector<std::vector<float>> thread_scratch_;
+  std::vector<int32_t> pair_buffer_;
+};
+
+}  // namespace scout

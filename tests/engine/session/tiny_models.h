@@ -1,0 +1,33 @@
+// Tiny synthetic models for engine tests, written once into the build tree by the project's
+// own writer (synth is deterministic, so concurrent test processes write identical files and
+// the temp-file-and-rename keeps each file whole).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "engine/models/model_spec.h"
+#include "engine/synth/synth.h"
+#include "kernels/ggml_types.h"
+
+namespace scout::test {
+
+std::string qwen3_tokenizer_json_path();
+std::filesystem::path engine_scratch_dir();
+
+struct TinyModel {
+  Arch arch = Arch::qwen3moe;
+  GgmlType type = GgmlType::F32;
+  // Untied output: greedy text of a tied random model repeats its last token, which would make
+  // greedy comparisons meaningless; with a separate output matrix it wanders.
+  bool separate_output = true;
+  uint64_t seed = 42;
+  ModelHparams::RopeScaling rope_scaling = ModelHparams::RopeScaling::none;
+  float rope_factor = 1.0f;
+  uint32_t rope_n_ctx_orig = 0;
+};
+
+// Path of the model, synthesizing it if it is not there yet.
+std::string tiny_model_path(const TinyModel& spec);
+
+}  // namespace scout::test
