@@ -32,10 +32,11 @@ uint64_t splitmix64(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-// e^x for x <= 0, within 2 ulp (Cephes' expf polynomial), from + - * only so that it is the
-// same everywhere; libm's expf differs between C libraries in the last bit. Returns exactly 1
-// for x = 0. Below -87 the result would be subnormal (a token 1e-38 times less likely than the
-// top one); it is flushed to 0, so such tokens are never drawn.
+// e^x for x <= 0 from + - * only (Cephes' expf polynomial), so that it is the same everywhere;
+// libm's expf differs between C libraries in the last bit. Within 1 ulp of the exact value
+// over every float in [-87, 0], and exactly 1 at 0. Below -87 the result nears the subnormal
+// range (a token 1e-38 times less likely than the top one): it is flushed to 0, so such
+// tokens are never drawn.
 float exp_nonpositive(float x) {
   // Branch-free (the cut-off is a select at the end) so that loops over it vectorise.
   const bool representable = x >= -87.0f;
@@ -107,7 +108,7 @@ RowScan scan_row(std::span<const float> row) {
 // The order of candidates: more likely first, ties to the lower id. A strict total order, so
 // every sort and heap below has one possible result whatever the standard library.
 bool ranks_before(const Sampler::Candidate& a, const Sampler::Candidate& b) {
-  return a.value > b.value || (a.value == b.value && a.id > b.id);
+  return a.value > b.value || (a.value == b.value && a.id < b.id);
 }
 
 }  // namespace
