@@ -25,7 +25,7 @@ const cpu::KernelTable* table_for(CpuIsa isa) {
 #if defined(SCOUT_X86_KERNELS)
     case CpuIsa::Avx2: return &cpu::avx2_kernels();
     case CpuIsa::Avx512:
-      return cpu_features().avx512vnni && !getenv("NOVNNI") ? &cpu::avx512_vnni_kernels() : &cpu::avx512_kernels();
+      return cpu_features().avx512vnni ? &cpu::avx512_vnni_kernels() : &cpu::avx512_kernels();
 #else
     default: return nullptr;
 #endif
