@@ -282,50 +282,64 @@ void CpuOps::attention(const float* q, int64_t n_tokens, int32_t n_head, const i
   const int32_t group = n_head / cache.n_head_kv;
   const int64_t kv_row = static_cast<int64_t>(cache.n_head_kv) * hd;
   const bool f16 = cache.type == KvType::F16;
-  const VecDotFn dot = vec_dot_kernel(f16 ? GgmlType::F16 : GgmlType::F32);
-  const size_t elem = f16 ? 2 : 4;
-  auto pairs = [&](int64_t b, int64_t e, int thread) {
+  const VecDotFn dot = vec_dot_kernel(GgmlType::F32);
+  // Tasks are (KV head, block of queries): the block's K and V rows are converted to F32 once
+  // and shared by its queries and by the query heads of the group (GQA).
+  constexpr int64_t kQueryBlock = 16;
+  const int64_t n_blocks = (n_tokens + kQueryBlock - 1) / kQueryBlock;
+  auto tasks = [&](int64_t b, int64_t e, int thread) {
     auto& scratch = thread_scratch_[static_cast<size_t>(thread)];
-    for (int64_t i = b; i < e; ++i) {
-      const int64_t t = i / n_head;
-      const int32_t h = static_cast<int32_t>(i % n_head);
-      const int32_t kvh = h / group;
-      const int64_t n_kv = static_cast<int64_t>(positions[t]) + 1;
-      if (scratch.size() < static_cast<size_t>(n_kv + 2 * hd)) scratch.resize(static_cast<size_t>(n_kv + 2 * hd));
+    for (int64_t task = b; task < e; ++task) {
+      const int32_t kvh = static_cast<int32_t>(task % cache.n_head_kv);
+      const int64_t t0 = (task / cache.n_head_kv) * kQueryBlock, t1 = std::min(n_tokens, t0 + kQueryBlock);
+      int64_t n_kv = 0;
+      for (int64_t t = t0; t < t1; ++t) n_kv = std::max<int64_t>(n_kv, int64_t{positions[t]} + 1);
+      const size_t need = static_cast<size_t>(n_kv + hd + (f16 ? 2 * n_kv * hd : 0));
+      if (scratch.size() < need) scratch.resize(need);
       float* scores = scratch.data();
       float* acc = scores + n_kv;
-      float* vrow = acc + hd;
-      const float* qh = q + (t * n_head + h) * hd;
-      const auto* kbase = static_cast<const char*>(cache.k) + static_cast<size_t>(kvh * hd) * elem;
-      const auto* vbase = static_cast<const char*>(cache.v) + static_cast<size_t>(kvh * hd) * elem;
-      float max_score = -INFINITY;
-      for (int64_t p = 0; p < n_kv; ++p) {
-        scores[p] = dot(hd, kbase + static_cast<size_t>(p * kv_row) * elem, qh) * scale;
-        max_score = std::max(max_score, scores[p]);
-      }
-      double sum = 0.0;
-      for (int64_t p = 0; p < n_kv; ++p) {
-        scores[p] = std::exp(scores[p] - max_score);
-        sum += scores[p];
-      }
-      const float inv = static_cast<float>(1.0 / sum);
-      std::fill(acc, acc + hd, 0.0f);
-      for (int64_t p = 0; p < n_kv; ++p) {
-        const void* v = vbase + static_cast<size_t>(p * kv_row) * elem;
-        const float* vf = static_cast<const float*>(v);
-        if (f16) {
-          fp16_to_fp32_row(static_cast<const uint16_t*>(v), vrow, hd);
-          vf = vrow;
+      const float* keys = static_cast<const float*>(cache.k) + kvh * hd;
+      const float* values = static_cast<const float*>(cache.v) + kvh * hd;
+      int64_t stride = kv_row;
+      if (f16) {
+        float* k32 = acc + hd;
+        float* v32 = k32 + n_kv * hd;
+        for (int64_t p = 0; p < n_kv; ++p) {
+          fp16_to_fp32_row(static_cast<const uint16_t*>(cache.k) + p * kv_row + kvh * hd, k32 + p * hd, hd);
+          fp16_to_fp32_row(static_cast<const uint16_t*>(cache.v) + p * kv_row + kvh * hd, v32 + p * hd, hd);
         }
-        const float w = scores[p];
-        for (int32_t d = 0; d < hd; ++d) acc[d] += w * vf[d];
+        keys = k32;
+        values = v32;
+        stride = hd;
       }
-      float* o = out + (t * n_head + h) * hd;
-      for (int32_t d = 0; d < hd; ++d) o[d] = acc[d] * inv;
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n_seen = int64_t{positions[t]} + 1;
+        for (int32_t h = kvh * group; h < (kvh + 1) * group; ++h) {
+          const float* qh = q + (t * n_head + h) * hd;
+          float max_score = -INFINITY;
+          for (int64_t p = 0; p < n_seen; ++p) {
+            scores[p] = dot(hd, keys + p * stride, qh) * scale;
+            max_score = std::max(max_score, scores[p]);
+          }
+          double sum = 0.0;
+          for (int64_t p = 0; p < n_seen; ++p) {
+            scores[p] = std::exp(scores[p] - max_score);
+            sum += scores[p];
+          }
+          const float inv = static_cast<float>(1.0 / sum);
+          std::fill(acc, acc + hd, 0.0f);
+          for (int64_t p = 0; p < n_seen; ++p) {
+            const float w = scores[p];
+            const float* v = values + p * stride;
+            for (int32_t d = 0; d < hd; ++d) acc[d] += w * v[d];
+          }
+          float* o = out + (t * n_head + h) * hd;
+          for (int32_t d = 0; d < hd; ++d) o[d] = acc[d] * inv;
+        }
+      }
     }
   };
-  const int64_t n_pairs = n_tokens * n_head;
-  pool_.parallel_for(n_pairs, std::max<int64_t>(1, n_pairs / (pool_.size() * 8)), pairs);
+  pool_.parallel_for(n_blocks * cache.n_head_kv, 1, tasks);
 }
 
 }  // namespace scout
