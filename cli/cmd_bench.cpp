@@ -12,6 +12,8 @@
 #include <memory>
 #include <thread>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -64,6 +66,7 @@ int run_bench(BenchArgs a) {
     std::vector<double> tokens_per_s;
   };
   std::vector<Test> tests;
+  const bool progress = !a.json && isatty(STDERR_FILENO);
   if (a.n_prompt > 0) tests.push_back({"pp" + std::to_string(a.n_prompt), a.n_prompt, 0, {}});
   if (a.n_gen > 0) tests.push_back({"tg" + std::to_string(a.n_gen), 0, a.n_gen, {}});
   for (auto& test : tests) {
@@ -80,10 +83,10 @@ int run_bench(BenchArgs a) {
       }
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (run > 0) test.tokens_per_s.push_back((test.n_prompt + test.n_gen) / s);
-      if (!a.json) std::cerr << "\r" << test.name << " run " << run << "/" << a.runs << std::flush;
+      if (progress) std::cerr << "\r" << test.name << " run " << run << "/" << a.runs << std::flush;
     }
   }
-  if (!a.json) std::cerr << "\r                    \r";
+  if (progress) std::cerr << "\r                    \r" << std::flush;
   const double bandwidth = measure_read_bandwidth_gbs(threads);
   const double bytes_per_token = static_cast<double>((*model)->decode_bytes_per_token());
   double tg = 0;
