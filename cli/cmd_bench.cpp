@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -32,6 +33,24 @@ struct BenchArgs {
   int runs = 3;
   bool json = false;
 };
+
+// Resident memory of this process from /proc/self/status, in bytes: file-backed (the mapped
+// model) and anonymous (KV cache, activations, everything else), and the peak.
+struct Resident {
+  uint64_t file = 0, anon = 0, peak = 0;
+};
+Resident resident_memory() {
+  Resident r;
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto kb = [&] { return std::strtoull(line.c_str() + line.find(':') + 1, nullptr, 10) * 1024; };
+    if (line.starts_with("RssFile:")) r.file = kb();
+    if (line.starts_with("RssAnon:")) r.anon = kb();
+    if (line.starts_with("VmHWM:")) r.peak = kb();
+  }
+  return r;
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -87,6 +106,9 @@ int run_bench(BenchArgs a) {
     }
   }
   if (progress) std::cerr << "\r                    \r" << std::flush;
+  // After the runs: the cache holds its longest test's K/V, and the model is mapped in.
+  const Resident memory = resident_memory();
+  const uint64_t kv_used = static_cast<uint64_t>(std::max(a.n_prompt, a.n_gen)) * session->kv_bytes_per_position();
   const double bandwidth = measure_read_bandwidth_gbs(threads);
   const double bytes_per_token = static_cast<double>((*model)->decode_bytes_per_token());
   double tg = 0;
@@ -106,6 +128,9 @@ int run_bench(BenchArgs a) {
         {"memory_bandwidth_gbs", bandwidth},
         {"decode_bytes_per_token", bytes_per_token},
         {"decode_bandwidth_fraction", fraction},
+        {"rss_file_bytes", memory.file},
+        {"rss_anon_bytes", memory.anon},
+        {"kv_cache_bytes", kv_used},
     };
     out["tests"] = nlohmann::json::array();
     for (const auto& t : tests)
@@ -126,6 +151,9 @@ int run_bench(BenchArgs a) {
   if (tg > 0)
     std::printf("decode reads %.1f MB of weights per token: %.1f GB/s, %.0f%% of the measured %.1f GB/s read bandwidth\n",
                 bytes_per_token / 1e6, tg * bytes_per_token / 1e9, fraction * 100, bandwidth);
+  std::printf("memory: %.1f MiB of the model mapped in, %.1f MiB anonymous (KV cache %.1f MiB, other %.1f MiB)\n",
+              memory.file / 1048576.0, memory.anon / 1048576.0, kv_used / 1048576.0,
+              (static_cast<double>(memory.anon) - static_cast<double>(kv_used)) / 1048576.0);
   return kExitOk;
 }
 

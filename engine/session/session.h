@@ -51,6 +51,7 @@ class Session {
 
   int32_t n_past() const { return static_cast<int32_t>(tokens_.size()); }
   int32_t n_ctx() const { return cache_.n_ctx(); }
+  size_t kv_bytes_per_position() const { return cache_.bytes_per_position(); }
   std::span<const int32_t> tokens() const { return tokens_; }
   const Model& model() const { return *model_; }
   const SessionOptions& options() const { return options_; }
