@@ -22,7 +22,12 @@ int64_t row_grain(int64_t n_rows, int n_threads) {
   return std::max<int64_t>(4, n_rows / (static_cast<int64_t>(n_threads) * 8));
 }
 
-void dot_rows(VecDotFn kernel, const WeightView& w, int64_t mat, int64_t row_begin, int64_t row_end,
+struct RowKernels {
+  VecDotFn one;
+  VecDotX4Fn four;  // may be nullptr
+};
+
+void dot_rows(RowKernels kernel, const WeightView& w, int64_t mat, int64_t row_begin, int64_t row_end,
               const std::byte* act, size_t act_row_bytes, const int32_t* act_rows, int64_t n_act,
               float* y, const int32_t* y_rows, int64_t y_stride) {
   // Tiles over activations so each weight row is reused from L1 across a tile.
@@ -30,10 +35,21 @@ void dot_rows(VecDotFn kernel, const WeightView& w, int64_t mat, int64_t row_beg
     const int64_t t1 = std::min(n_act, t0 + kTokenTile);
     for (int64_t r = row_begin; r < row_end; ++r) {
       const void* wrow = w.row(mat, r);
-      for (int64_t t = t0; t < t1; ++t) {
+      int64_t t = t0;
+      if (kernel.four) {
+        for (; t + 4 <= t1; t += 4) {
+          const void* rows[4];
+          float out[4];
+          for (int j = 0; j < 4; ++j)
+            rows[j] = act + static_cast<size_t>(act_rows ? act_rows[t + j] : t + j) * act_row_bytes;
+          kernel.four(w.n_in, wrow, rows, out);
+          for (int j = 0; j < 4; ++j) y[(y_rows ? y_rows[t + j] : t + j) * y_stride + r] = out[j];
+        }
+      }
+      for (; t < t1; ++t) {
         const int64_t a = act_rows ? act_rows[t] : t;
         const int64_t out = y_rows ? y_rows[t] : t;
-        y[out * y_stride + r] = kernel(w.n_in, wrow, act + static_cast<size_t>(a) * act_row_bytes);
+        y[out * y_stride + r] = kernel.one(w.n_in, wrow, act + static_cast<size_t>(a) * act_row_bytes);
       }
     }
   }
@@ -104,7 +120,7 @@ void CpuOps::matmul(const WeightView& w, const float* x, int64_t n_tokens, float
   assert(w.n_mat == 1);
   size_t act_row_bytes = 0;
   const auto* act = static_cast<const std::byte*>(prepare_activations(w.type, x, n_tokens, w.n_in, act_row_bytes));
-  const VecDotFn kernel = vec_dot_kernel(w.type);
+  const RowKernels kernel{vec_dot_kernel(w.type), vec_dot_x4_kernel(w.type)};
   pool_.parallel_for(w.n_out, row_grain(w.n_out, pool_.size()), [&](int64_t b, int64_t e, int) {
     dot_rows(kernel, w, 0, b, e, act, act_row_bytes, nullptr, n_tokens, y, nullptr, w.n_out);
   });
@@ -116,7 +132,7 @@ void CpuOps::expert_matmul(const WeightView& w, const float* x, bool x_per_slot,
   size_t act_row_bytes = 0;
   const auto* act = static_cast<const std::byte*>(
       prepare_activations(w.type, x, x_per_slot ? n_pairs : n_tokens, w.n_in, act_row_bytes));
-  const VecDotFn kernel = vec_dot_kernel(w.type);
+  const RowKernels kernel{vec_dot_kernel(w.type), vec_dot_x4_kernel(w.type)};
 
   // Group the (token, slot) pairs by expert: counting sort into pair_buffer_ holding, per
   // expert, the output rows and then the activation rows.

@@ -26,6 +26,9 @@ struct KernelTable {
   VecDotFn vec_dot_q6_K;   // act Q8_K
   Fp16ToFp32RowFn fp16_to_fp32_row;
   Fp32ToFp16RowFn fp32_to_fp16_row;
+  VecDotX4Fn vec_dot_q8_0_x4;  // nullptr where the level has none
+  VecDotX4Fn vec_dot_q4_K_x4;
+  VecDotX4Fn vec_dot_q6_K_x4;
 };
 
 const KernelTable& portable_kernels();

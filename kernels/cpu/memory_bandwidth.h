@@ -13,7 +13,10 @@ namespace scout {
 // few repetitions in GB/s (1e9 bytes per second, all threads together). The read is a sum of
 // 64-bit words with independent accumulators, which the compiler vectorises at the baseline ISA;
 // one core cannot issue loads faster than memory delivers them on any CPU we target, so the
-// result is the memory system's figure, not the core's.
+// result is the memory system's figure, not the core's. The buffers ask for transparent huge
+// pages (MADV_HUGEPAGE): with 4 KiB pages TLB misses cost a visible share of the rate (about a
+// fifth, single-threaded, on the 2-core VM we develop on), so weights read through a 4 KiB-page
+// file mapping can fall short of this figure for that reason alone.
 //
 // Allocates n_threads * bytes_per_thread bytes for the duration of the call (256 MiB per
 // thread by default). Returns 0 when the memory cannot be allocated or a thread cannot start.

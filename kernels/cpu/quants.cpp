@@ -120,6 +120,16 @@ float vec_dot(GgmlType weight_type, int64_t n, const void* weight_row, const voi
 
 VecDotFn vec_dot_kernel(GgmlType weight_type) { return pick(active_table(), weight_type); }
 
+VecDotX4Fn vec_dot_x4_kernel(GgmlType weight_type) {
+  const cpu::KernelTable& t = active_table();
+  switch (weight_type) {
+    case GgmlType::Q8_0: return t.vec_dot_q8_0_x4;
+    case GgmlType::Q4_K: return t.vec_dot_q4_K_x4;
+    case GgmlType::Q6_K: return t.vec_dot_q6_K_x4;
+    default: return nullptr;
+  }
+}
+
 VecDotFn vec_dot_kernel(GgmlType weight_type, CpuIsa isa) {
   const cpu::KernelTable* table = table_for(isa);
   return table ? pick(*table, weight_type) : nullptr;

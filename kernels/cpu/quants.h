@@ -62,6 +62,13 @@ VecDotFn vec_dot_kernel(GgmlType weight_type);
 // or weight_type is not a weight type.
 VecDotFn vec_dot_kernel(GgmlType weight_type, CpuIsa isa);
 
+// One weight row against four activation rows: out[j] = vec_dot(n, weight_row, act_rows[j]),
+// bit-identical to four vec_dot calls, with the weight row's blocks decoded once for the four.
+// Matrix x matrix products (prefill) use it to spend less time decoding weights per token.
+using VecDotX4Fn = void (*)(int64_t n, const void* weight_row, const void* const* act_rows, float* out);
+// nullptr where the active level has no such kernel for the type (callers then loop vec_dot).
+VecDotX4Fn vec_dot_x4_kernel(GgmlType weight_type);
+
 // Row conversions between float and fp16/bf16, bit-exact as fp16.h describes, at the active
 // ISA level (F16C for fp16 where available).
 void fp16_to_fp32_row(const uint16_t* src, float* dst, int64_t n);

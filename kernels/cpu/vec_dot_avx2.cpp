@@ -211,6 +211,7 @@ const KernelTable& avx2_kernels() {
   static const KernelTable table = {
       vec_dot_f32,  vec_dot_f16,  vec_dot_bf16, vec_dot_q8_0,          vec_dot_q4_0,
       vec_dot_q4_K, vec_dot_q5_K, vec_dot_q6_K, fp16_to_fp32_row_f16c, fp32_to_fp16_row_f16c,
+      nullptr,      nullptr,      nullptr,  // no x4 kernels at this level: callers loop
   };
   return table;
 }

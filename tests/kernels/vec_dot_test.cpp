@@ -189,3 +189,28 @@ TEST_CASE("vec_dot_act_type pairs each weight type with its activation type", "[
   CHECK_FALSE(quants_weight_type(GgmlType::Q2_K));
   CHECK(vec_dot_kernel(GgmlType::Q2_K, CpuIsa::Portable) == nullptr);
 }
+
+TEST_CASE("the four-row kernels give bit-identical results to four vec_dot calls", "[quant][vec_dot]") {
+  for (CpuIsa isa : available_isas()) {
+    const CpuIsa previous = set_cpu_isa(isa);
+    for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
+      const VecDotX4Fn four = vec_dot_x4_kernel(type);
+      if (!four) continue;  // this level loops vec_dot instead
+      INFO(cpu_isa_name(isa) << " " << type_name(type));
+      const int64_t n = 1024;
+      std::vector<std::byte> weights(ggml_row_size(type, n));
+      quantize_row_ref(type, gaussian(n, 7).data(), weights.data(), n);
+      const GgmlType act_type = vec_dot_act_type(type);
+      std::vector<std::vector<std::byte>> acts(4, std::vector<std::byte>(ggml_row_size(act_type, n)));
+      const void* rows[4];
+      for (int j = 0; j < 4; ++j) {
+        quantize_row_act(type, gaussian(n, 100 + j, 1.0f + j).data(), acts[j].data(), n);
+        rows[j] = acts[j].data();
+      }
+      float out[4];
+      four(n, weights.data(), rows, out);
+      for (int j = 0; j < 4; ++j) CHECK(same_bits(out[j], vec_dot(type, n, weights.data(), rows[j])));
+    }
+    set_cpu_isa(previous);
+  }
+}
