@@ -30,10 +30,17 @@ struct LayerWeights {
   WeightView gate_exps, up_exps, down_exps;
 };
 
+struct ModelLoadOptions {
+  // Read the whole file into the page cache and map every page before the first token, as
+  // llama.cpp does by default: otherwise each expert's pages fault in the first time a token
+  // routes to it, slowing the first hundreds of tokens of a MoE model.
+  bool prefault = true;
+};
+
 class Model {
  public:
   // Opens, validates and maps a model. Errors name the file and the key or tensor at fault.
-  static Result<std::shared_ptr<const Model>> load(const std::string& path);
+  static Result<std::shared_ptr<const Model>> load(const std::string& path, ModelLoadOptions options = {});
 
   const std::string& path() const { return file_.path(); }
   const gguf::File& file() const { return file_; }
