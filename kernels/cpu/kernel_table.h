@@ -52,6 +52,8 @@ void quantize_row_q4_K_ref(const float* x, void* y, int64_t n);
 void quantize_row_q5_K_ref(const float* x, void* y, int64_t n);
 void quantize_row_q6_K_ref(const float* x, void* y, int64_t n);
 void quantize_row_q8_K_ref(const float* x, void* y, int64_t n);
+// Q8_0 activations as llama.cpp's x86 run-time quantizer makes them (quantize.cpp).
+void quantize_row_q8_0_act(const float* x, void* y, int64_t n);
 
 // Dequantizers (dequantize.cpp).
 void dequantize_row_q8_0(const void* x, float* y, int64_t n);

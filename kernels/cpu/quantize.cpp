@@ -250,6 +250,24 @@ void quantize_row_q8_0_ref(const float* x, void* y_out, int64_t n) {
   }
 }
 
+// Activations for Q8_0/Q4_0 weights, as llama.cpp quantizes them at run time on x86
+// (ggml-cpu's quantize_row_q8_0 and its repacked 4x8 variant), which differs from the
+// reference above in two ways: the multiplier is 127 / amax rather than 1 / (amax / 127), and
+// values are rounded half to even (_mm256_round_ps) rather than away from zero. Matching it
+// keeps Scout's Q8_0 products equal to llama.cpp's, so greedy decoding agrees token for token.
+void quantize_row_q8_0_act(const float* x, void* y_out, int64_t n) {
+  assert(n % kQK8_0 == 0);
+  auto* y = static_cast<BlockQ8_0*>(y_out);
+  for (int64_t i = 0; i < n / kQK8_0; ++i, x += kQK8_0) {
+    float amax = 0.0f;
+    for (int j = 0; j < kQK8_0; ++j) amax = std::max(amax, std::fabs(x[j]));
+    y[i].d = fp32_to_fp16(amax / 127.f);
+    const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+    // nearbyint rounds half to even in the default rounding mode, which Scout never changes.
+    for (int j = 0; j < kQK8_0; ++j) y[i].qs[j] = static_cast<int8_t>(std::nearbyint(x[j] * id));
+  }
+}
+
 void quantize_row_q4_0_ref(const float* x, void* y_out, int64_t n) {
   assert(n % kQK4_0 == 0);
   auto* y = static_cast<BlockQ4_0*>(y_out);

@@ -108,7 +108,13 @@ GgmlType vec_dot_act_type(GgmlType weight_type) {
 }
 
 void quantize_row_act(GgmlType weight_type, const float* src, void* act, int64_t n) {
-  quantize_row_ref(vec_dot_act_type(weight_type), src, act, n);
+  const GgmlType act_type = vec_dot_act_type(weight_type);
+  if (act_type == GgmlType::Q8_0) {
+    assert(is_block_multiple(act_type, n));
+    cpu::quantize_row_q8_0_act(src, act, n);
+    return;
+  }
+  quantize_row_ref(act_type, src, act, n);
 }
 
 float vec_dot(GgmlType weight_type, int64_t n, const void* weight_row, const void* act_row) {

@@ -42,7 +42,10 @@ void quantize_row_ref(GgmlType type, const float* src, void* dst, int64_t n);
 GgmlType vec_dot_act_type(GgmlType weight_type);
 
 // Encodes an activation row for vec_dot with `weight_type` rows: writes
-// ggml_row_size(vec_dot_act_type(weight_type), n) bytes (the same bytes quantize_row_ref gives).
+// ggml_row_size(vec_dot_act_type(weight_type), n) bytes, the bytes llama.cpp's CPU back end
+// computes for its activations on x86: for Q8_K those of quantize_row_ref; for Q8_0 those of
+// ggml's run-time quantizer, which rounds half to even with the multiplier 127 / amax (the
+// reference rounds away from zero with 1 / (amax / 127)), so a few values differ by one.
 void quantize_row_act(GgmlType weight_type, const float* src, void* act, int64_t n);
 
 // sum_i w[i] * a[i] over one row of n elements, at the active ISA level (cpu_isa()).

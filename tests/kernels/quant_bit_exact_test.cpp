@@ -347,15 +347,45 @@ TEST_CASE("dequantize_row gives llama.cpp's floats bit for bit, for quantized da
   }
 }
 
-TEST_CASE("quantize_row_act writes what quantize_row_ref writes for the activation type", "[quant]") {
+TEST_CASE("quantize_row_act writes what quantize_row_ref writes for K-quant activations", "[quant]") {
   const std::vector<float> x = gaussian(4 * kQK_K, 11);
   const auto n = static_cast<int64_t>(x.size());
   for (GgmlType type : weight_types()) {
     const GgmlType act = vec_dot_act_type(type);
+    if (act != GgmlType::Q8_K) continue;
     std::vector<uint8_t> a(ggml_row_size(act, static_cast<uint64_t>(n))), b(a.size());
     quantize_row_act(type, x.data(), a.data(), n);
     quantize_row_ref(act, x.data(), b.data(), n);
     INFO("weight type " << type_name(type));
     REQUIRE(a == b);
   }
+}
+
+TEST_CASE("Q8_0 activations round half to even with 127/amax, as llama.cpp's x86 run-time quantizer", "[quant]") {
+  // amax 127 makes the multiplier exactly 1: 2.5 and -3.5 are ties. The reference quantizer
+  // rounds them away from zero (3, -4); llama.cpp's activations have 2 and -4.
+  std::vector<float> x(32, 0.0f);
+  x[0] = 127.0f;
+  x[1] = 2.5f;
+  x[2] = -3.5f;
+  x[3] = 0.5f;
+  std::vector<uint8_t> act(ggml_row_size(GgmlType::Q8_0, 32)), ref(act.size());
+  quantize_row_act(GgmlType::Q8_0, x.data(), act.data(), 32);
+  quantize_row_ref(GgmlType::Q8_0, x.data(), ref.data(), 32);
+  const auto* qa = reinterpret_cast<const int8_t*>(act.data() + 2);
+  const auto* qr = reinterpret_cast<const int8_t*>(ref.data() + 2);
+  CHECK(int{qa[1]} == 2);
+  CHECK(int{qa[2]} == -4);
+  CHECK(int{qa[3]} == 0);
+  CHECK(int{qr[1]} == 3);
+  CHECK(int{qr[3]} == 1);
+  CHECK(std::memcmp(act.data(), ref.data(), 2) == 0);  // same scale
+  // Away from ties both agree.
+  const std::vector<float> g = gaussian(1024, 5);
+  std::vector<uint8_t> a2(ggml_row_size(GgmlType::Q8_0, 1024)), r2(a2.size());
+  quantize_row_act(GgmlType::Q4_0, g.data(), a2.data(), 1024);
+  quantize_row_ref(GgmlType::Q8_0, g.data(), r2.data(), 1024);
+  size_t differing = 0;
+  for (size_t i = 0; i < a2.size(); ++i) differing += a2[i] != r2[i];
+  CHECK(differing < a2.size() / 100);
 }

@@ -11,7 +11,15 @@ const results = [];
 for (const file of files) {
   try {
     const model = await llama.loadModel({ modelPath: file });
-    const context = await model.createContext({ contextSize: 512, threads: 1 });
+    // KV cache in F32 and flash attention off: the comparison is of the model arithmetic; with an
+    // F16 cache both engines round K, V and their products to F16 in different places.
+    const context = await model.createContext({
+      contextSize: 512,
+      threads: 1,
+      flashAttention: false,
+      experimentalKvCacheKeyType: "F32",
+      experimentalKvCacheValueType: "F32",
+    });
     const greedy = [];
     // No repeat penalty, no grammar: plain argmax at every step; end-of-generation tokens are
     // yielded and read like any other, so the comparison runs the full length.
