@@ -73,6 +73,14 @@ class Ops {
   virtual void expert_matmul(const WeightView& w, const float* x, bool x_per_slot, int64_t n_tokens, int32_t k,
                              const int32_t* experts, float* y) = 0;
 
+  // Mixture-of-experts output projection, weighted and summed over the slots:
+  //   y[t] = sum over j < k of weights[t*k + j] * (W[experts[t*k + j]] · x[t*k + j])
+  // summed in slot order as ((w0*p0 + w1*p1) + w2*p2) + ..., which is how llama.cpp adds the
+  // weighted expert outputs. Unlike expert_matmul followed by a sum, it never holds the k
+  // projected rows of every token at once (33 MB for a 512-token batch of Qwen3-30B-A3B).
+  virtual void expert_matmul_weighted(const WeightView& w, const float* x, int64_t n_tokens, int32_t k,
+                                      const int32_t* experts, const float* weights, float* y) = 0;
+
   // out[i] = the embedding row of ids[i], as floats (out rows have table.n_in floats).
   virtual void get_rows(const WeightView& table, const int32_t* ids, int64_t n, float* out) = 0;
 
@@ -88,9 +96,6 @@ class Ops {
   // gate = silu(gate) * up over n floats.
   virtual void silu_mul(float* gate, const float* up, int64_t n) = 0;
 
-  // For each token t: x[t] = sum_j weights[t*k + j] * slots[t*k + j] (rows of n floats).
-  virtual void weighted_sum(const float* slots, const float* weights, int64_t n_tokens, int32_t k, int64_t n,
-                            float* x) = 0;
 
   // Rotates n_heads heads of head_dim floats per token in place; row t of x is token t, at
   // position positions[t].

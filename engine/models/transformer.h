@@ -72,8 +72,10 @@ class Transformer {
   int64_t n_tokens_ = 0;
   const int32_t* positions_ = nullptr;
   // Activations of the current batch (row-major, one row per token or per token x expert).
-  std::vector<float> x_, xn_, q_, k_, v_, attn_, proj_, gate_, up_, router_, moe_weights_;
-  std::vector<int32_t> moe_experts_;
+  std::vector<float> x_, xn_, proj_, router_, moe_weights_;
+  std::vector<float> shared_;  // q, k, v, attn during attention; gate, up during the FFN
+  float *q_ = nullptr, *k_ = nullptr, *v_ = nullptr, *attn_ = nullptr, *gate_ = nullptr, *up_ = nullptr;
+  std::vector<int32_t> moe_experts_, expert_order_;
 };
 
 }  // namespace scout

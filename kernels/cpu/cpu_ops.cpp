@@ -29,7 +29,7 @@ struct RowKernels {
 
 void dot_rows(RowKernels kernel, const WeightView& w, int64_t mat, int64_t row_begin, int64_t row_end,
               const std::byte* act, size_t act_row_bytes, const int32_t* act_rows, int64_t n_act,
-              float* y, const int32_t* y_rows, int64_t y_stride) {
+              float* y, const int32_t* y_rows, int64_t y_stride, int64_t y_col0 = 0) {
   // Tiles over activations so each weight row is reused from L1 across a tile.
   for (int64_t t0 = 0; t0 < n_act; t0 += kTokenTile) {
     const int64_t t1 = std::min(n_act, t0 + kTokenTile);
@@ -43,13 +43,13 @@ void dot_rows(RowKernels kernel, const WeightView& w, int64_t mat, int64_t row_b
           for (int j = 0; j < 4; ++j)
             rows[j] = act + static_cast<size_t>(act_rows ? act_rows[t + j] : t + j) * act_row_bytes;
           kernel.four(w.n_in, wrow, rows, out);
-          for (int j = 0; j < 4; ++j) y[(y_rows ? y_rows[t + j] : t + j) * y_stride + r] = out[j];
+          for (int j = 0; j < 4; ++j) y[(y_rows ? y_rows[t + j] : t + j) * y_stride + r - y_col0] = out[j];
         }
       }
       for (; t < t1; ++t) {
         const int64_t a = act_rows ? act_rows[t] : t;
         const int64_t out = y_rows ? y_rows[t] : t;
-        y[out * y_stride + r] = kernel.one(w.n_in, wrow, act + static_cast<size_t>(a) * act_row_bytes);
+        y[out * y_stride + r - y_col0] = kernel.one(w.n_in, wrow, act + static_cast<size_t>(a) * act_row_bytes);
       }
     }
   }
@@ -134,26 +134,10 @@ void CpuOps::expert_matmul(const WeightView& w, const float* x, bool x_per_slot,
       prepare_activations(w.type, x, x_per_slot ? n_pairs : n_tokens, w.n_in, act_row_bytes));
   const RowKernels kernel{vec_dot_kernel(w.type), vec_dot_x4_kernel(w.type)};
 
-  // Group the (token, slot) pairs by expert: counting sort into pair_buffer_ holding, per
-  // expert, the output rows and then the activation rows.
-  const int64_t n_mat = w.n_mat;
-  std::vector<int64_t> start(static_cast<size_t>(n_mat) + 1, 0);
-  for (int64_t p = 0; p < n_pairs; ++p) {
-    assert(experts[p] >= 0 && experts[p] < n_mat);
-    ++start[static_cast<size_t>(experts[p]) + 1];
-  }
-  for (int64_t e = 0; e < n_mat; ++e) start[e + 1] += start[e];
-  pair_buffer_.resize(static_cast<size_t>(2 * n_pairs));
-  int32_t* out_rows = pair_buffer_.data();
-  int32_t* act_rows = pair_buffer_.data() + n_pairs;
-  {
-    std::vector<int64_t> fill(start.begin(), start.end() - 1);
-    for (int64_t p = 0; p < n_pairs; ++p) {
-      const int64_t slot = fill[experts[p]]++;
-      out_rows[slot] = static_cast<int32_t>(p);
-      act_rows[slot] = static_cast<int32_t>(x_per_slot ? p : p / k);
-    }
-  }
+  group_pairs_by_expert(experts, n_pairs, k, w.n_mat, x_per_slot);
+  const std::vector<int64_t>& start = expert_start_;
+  const int32_t* out_rows = pair_out();
+  const int32_t* act_rows = pair_act();
   // One task per (used expert, chunk of rows).
   struct Task {
     int32_t expert;
@@ -161,7 +145,7 @@ void CpuOps::expert_matmul(const WeightView& w, const float* x, bool x_per_slot,
   };
   const int64_t grain = row_grain(w.n_out, pool_.size());
   std::vector<Task> tasks;
-  for (int64_t e = 0; e < n_mat; ++e) {
+  for (int64_t e = 0; e < w.n_mat; ++e) {
     if (start[e] == start[e + 1]) continue;
     for (int64_t r = 0; r < w.n_out; r += grain) tasks.push_back({static_cast<int32_t>(e), static_cast<int32_t>(r)});
   }
@@ -172,6 +156,71 @@ void CpuOps::expert_matmul(const WeightView& w, const float* x, bool x_per_slot,
       const int64_t count = start[task.expert + 1] - first;
       dot_rows(kernel, w, task.expert, task.row_begin, std::min<int64_t>(w.n_out, task.row_begin + grain), act,
                act_row_bytes, act_rows + first, count, y, out_rows + first, w.n_out);
+    }
+  });
+}
+
+void CpuOps::group_pairs_by_expert(const int32_t* experts, int64_t n_pairs, int32_t k, int64_t n_mat,
+                                   bool x_per_slot) {
+  // Counting sort of the pairs by expert.
+  expert_start_.assign(static_cast<size_t>(n_mat) + 1, 0);
+  for (int64_t p = 0; p < n_pairs; ++p) {
+    assert(experts[p] >= 0 && experts[p] < n_mat);
+    ++expert_start_[static_cast<size_t>(experts[p]) + 1];
+  }
+  for (int64_t e = 0; e < n_mat; ++e) expert_start_[e + 1] += expert_start_[e];
+  pair_buffer_.resize(static_cast<size_t>(2 * n_pairs));
+  int32_t* out_rows = pair_buffer_.data();
+  int32_t* act_rows = pair_buffer_.data() + n_pairs;
+  expert_fill_.assign(expert_start_.begin(), expert_start_.end() - 1);
+  for (int64_t p = 0; p < n_pairs; ++p) {
+    const int64_t slot = expert_fill_[static_cast<size_t>(experts[p])]++;
+    out_rows[slot] = static_cast<int32_t>(p);
+    act_rows[slot] = static_cast<int32_t>(x_per_slot ? p : p / k);
+  }
+}
+
+void CpuOps::expert_matmul_weighted(const WeightView& w, const float* x, int64_t n_tokens, int32_t k,
+                                    const int32_t* experts, const float* weights, float* y) {
+  const int64_t n_pairs = n_tokens * k;
+  size_t act_row_bytes = 0;
+  const auto* act = static_cast<const std::byte*>(prepare_activations(w.type, x, n_pairs, w.n_in, act_row_bytes));
+  const RowKernels kernel{vec_dot_kernel(w.type), vec_dot_x4_kernel(w.type)};
+  group_pairs_by_expert(experts, n_pairs, k, w.n_mat, true);
+  const std::vector<int64_t>& start = expert_start_;
+  const int32_t* out_rows = pair_out();
+  const int32_t* act_rows = pair_act();
+
+  // One task per block of output rows, over every used expert: the block's projections of all
+  // pairs go to a per-thread scratch of n_pairs x block floats and are weighted and summed from
+  // there, so memory grows with the block, not with n_out.
+  constexpr int64_t kScratchFloats = int64_t{1} << 19;  // 2 MB per thread
+  const int64_t block =
+      std::max<int64_t>(1, std::min(row_grain(w.n_out, pool_.size()), kScratchFloats / std::max<int64_t>(1, n_pairs)));
+  const int64_t n_blocks = (w.n_out + block - 1) / block;
+  pool_.parallel_for(n_blocks, 1, [&](int64_t b, int64_t end, int thread) {
+    auto& scratch = thread_scratch_[static_cast<size_t>(thread)];
+    if (scratch.size() < static_cast<size_t>(n_pairs * block)) scratch.resize(static_cast<size_t>(n_pairs * block));
+    for (int64_t i = b; i < end; ++i) {
+      const int64_t r0 = i * block, r1 = std::min(w.n_out, r0 + block), width = r1 - r0;
+      for (int64_t e = 0; e < w.n_mat; ++e) {
+        const int64_t first = start[e], count = start[e + 1] - first;
+        if (count == 0) continue;
+        dot_rows(kernel, w, e, r0, r1, act, act_row_bytes, act_rows + first, count, scratch.data(), out_rows + first,
+                 width, r0);
+      }
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        float* yt = y + t * w.n_out + r0;
+        for (int32_t j = 0; j < k; ++j) {
+          const float wj = weights[t * k + j];
+          const float* p = scratch.data() + (t * k + j) * width;
+          if (j == 0) {
+            for (int64_t r = 0; r < width; ++r) yt[r] = p[r] * wj;
+          } else {
+            for (int64_t r = 0; r < width; ++r) yt[r] += p[r] * wj;
+          }
+        }
+      }
     }
   });
 }
@@ -219,22 +268,6 @@ void CpuOps::silu_mul(float* gate, const float* up, int64_t n) {
     range(0, n, 0);
   } else {
     pool_.parallel_for(n, std::max<int64_t>(1024, n / (pool_.size() * 4)), range);
-  }
-}
-
-void CpuOps::weighted_sum(const float* slots, const float* weights, int64_t n_tokens, int32_t k, int64_t n,
-                          float* x) {
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    float* xt = x + t * n;
-    for (int32_t j = 0; j < k; ++j) {
-      const float wj = weights[t * k + j];
-      const float* s = slots + (t * k + j) * n;
-      if (j == 0) {
-        for (int64_t i = 0; i < n; ++i) xt[i] = s[i] * wj;
-      } else {
-        for (int64_t i = 0; i < n; ++i) xt[i] += s[i] * wj;
-      }
-    }
   }
 }
 

@@ -20,13 +20,13 @@ class CpuOps final : public Ops {
   void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y) override;
   void expert_matmul(const WeightView& w, const float* x, bool x_per_slot, int64_t n_tokens, int32_t k,
                      const int32_t* experts, float* y) override;
+  void expert_matmul_weighted(const WeightView& w, const float* x, int64_t n_tokens, int32_t k,
+                              const int32_t* experts, const float* weights, float* y) override;
   void get_rows(const WeightView& table, const int32_t* ids, int64_t n, float* out) override;
   void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t n, float eps, float* y) override;
   void add_bias(float* x, const float* bias, int64_t n_rows, int64_t n) override;
   void add(float* x, const float* y, int64_t n) override;
   void silu_mul(float* gate, const float* up, int64_t n) override;
-  void weighted_sum(const float* slots, const float* weights, int64_t n_tokens, int32_t k, int64_t n,
-                    float* x) override;
   void rope(float* x, int64_t n_tokens, int32_t n_heads, int32_t head_dim, const int32_t* positions,
             const RopeConfig& config) override;
   void kv_store(const KvLayerView& cache, const float* k, const float* v, int64_t n_tokens,
@@ -40,10 +40,17 @@ class CpuOps final : public Ops {
   const void* prepare_activations(GgmlType weight_type, const float* x, int64_t n_rows, int64_t n,
                                   size_t& row_bytes);
 
+  // The (token, slot) pairs grouped by expert: pairs [start[e], start[e+1]) use expert e; for
+  // each, pair_out() is the pair index t*k + j and pair_act() its activation row.
+  void group_pairs_by_expert(const int32_t* experts, int64_t n_pairs, int32_t k, int64_t n_mat, bool x_per_slot);
+  const int32_t* pair_out() const { return pair_buffer_.data(); }
+  const int32_t* pair_act() const { return pair_buffer_.data() + pair_buffer_.size() / 2; }
+
   ThreadPool pool_;
   std::vector<std::byte> act_buffer_;
   std::vector<std::vector<float>> thread_scratch_;
   std::vector<int32_t> pair_buffer_;
+  std::vector<int64_t> expert_start_, expert_fill_;
 };
 
 }  // namespace scout

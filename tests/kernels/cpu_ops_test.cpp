@@ -1,0 +1,94 @@
+// CpuOps' mixture-of-experts products against plain loops over vec_dot: the grouping by expert,
+// the row blocks and the threads must not change a single bit.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/quants.h"
+#include "tests/kernels/quant_test_util.h"
+
+using namespace scout;
+
+namespace {
+
+struct Experts {
+  GgmlType type;
+  int64_t n_in, n_out, n_mat;
+  std::vector<std::byte> data;
+
+  WeightView view() const {
+    const size_t row = ggml_row_size(type, n_in);
+    return {.type = type, .n_in = n_in, .n_out = n_out, .n_mat = n_mat, .data = data.data(), .row_bytes = row,
+            .mat_bytes = row * static_cast<size_t>(n_out)};
+  }
+};
+
+Experts random_experts(GgmlType type, int64_t n_in, int64_t n_out, int64_t n_mat, uint32_t seed) {
+  Experts e{type, n_in, n_out, n_mat, {}};
+  const size_t row = ggml_row_size(type, n_in);
+  e.data.resize(row * static_cast<size_t>(n_out * n_mat));
+  const auto values = test::gaussian(static_cast<size_t>(n_in * n_out * n_mat), seed, 0.05f);
+  for (int64_t r = 0; r < n_out * n_mat; ++r) quantize_row_ref(type, values.data() + r * n_in, e.data.data() + r * row, n_in);
+  return e;
+}
+
+// W[e] · x as one vec_dot call over the activation row quantized for the weight type.
+float reference_dot(const WeightView& w, int64_t e, int64_t r, const float* x) {
+  std::vector<std::byte> act(ggml_row_size(vec_dot_act_type(w.type), w.n_in));
+  quantize_row_act(w.type, x, act.data(), w.n_in);
+  return vec_dot(w.type, w.n_in, w.row(e, r), act.data());
+}
+
+std::vector<int32_t> routes(int64_t n_tokens, int32_t k, int64_t n_mat, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> out;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    std::vector<int32_t> all(static_cast<size_t>(n_mat));
+    for (int32_t i = 0; i < n_mat; ++i) all[static_cast<size_t>(i)] = i;
+    std::shuffle(all.begin(), all.end(), rng);
+    out.insert(out.end(), all.begin(), all.begin() + k);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("expert products are bit-identical to one vec_dot per token, slot and row", "[kernels][moe]") {
+  const int32_t k = 3;
+  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::F32}) {
+    for (int threads : {1, 2}) {
+      for (int64_t n_tokens : {1, 5, 37}) {
+        INFO(test::type_name(type) << ", " << threads << " threads, " << n_tokens << " tokens");
+        const Experts experts = random_experts(type, 512, 70, 6, 7);
+        const WeightView w = experts.view();
+        const auto route = routes(n_tokens, k, w.n_mat, 11);
+        const auto x = test::gaussian(static_cast<size_t>(n_tokens * k * w.n_in), 3);
+        std::vector<float> weights = test::gaussian(static_cast<size_t>(n_tokens * k), 5);
+        CpuOps ops(threads);
+
+        std::vector<float> per_slot(static_cast<size_t>(n_tokens * k * w.n_out));
+        ops.expert_matmul(w, x.data(), true, n_tokens, k, route.data(), per_slot.data());
+        std::vector<float> summed(static_cast<size_t>(n_tokens * w.n_out));
+        ops.expert_matmul_weighted(w, x.data(), n_tokens, k, route.data(), weights.data(), summed.data());
+
+        int mismatches = 0;
+        for (int64_t t = 0; t < n_tokens; ++t)
+          for (int64_t r = 0; r < w.n_out; ++r) {
+            float expected_sum = 0.0f;
+            for (int32_t j = 0; j < k; ++j) {
+              const int64_t pair = t * k + j;
+              const float p = reference_dot(w, route[static_cast<size_t>(pair)], r, x.data() + pair * w.n_in);
+              if (!test::same_bits(per_slot[static_cast<size_t>(pair * w.n_out + r)], p)) ++mismatches;
+              const float weighted = p * weights[static_cast<size_t>(pair)];
+              expected_sum = j == 0 ? weighted : expected_sum + weighted;
+            }
+            if (!test::same_bits(summed[static_cast<size_t>(t * w.n_out + r)], expected_sum)) ++mismatches;
+          }
+        CHECK(mismatches == 0);
+      }
+    }
+  }
+}
