@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/cpu/gemm.h"
 #include "kernels/cpu/quants.h"
 
 namespace scout {
@@ -55,6 +56,34 @@ void dot_rows(RowKernels kernel, const WeightView& w, int64_t mat, int64_t row_b
   }
 }
 
+// The GEMM counterpart of dot_rows: weight rows [row_begin, row_end) of matrix `mat`, packed a
+// tile at a time into `tile`, against the listed activation rows.
+void gemm_rows(const GemmKernel& kernel, const WeightView& w, int64_t mat, int64_t row_begin, int64_t row_end,
+               const std::byte* act, size_t act_row_bytes, const int32_t* act_rows, int64_t n_act, float* y,
+               const int32_t* y_rows, int64_t y_stride, int64_t y_col0, void* tile) {
+  constexpr int64_t kBatch = 64;
+  const void* acts[kBatch];
+  float* outs[kBatch];
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += kernel.tile_rows) {
+    const int n_rows = static_cast<int>(std::min<int64_t>(kernel.tile_rows, row_end - r0));
+    kernel.pack_tile(w.row(mat, r0), w.row_bytes, n_rows, w.n_in, tile);
+    for (int64_t t0 = 0; t0 < n_act; t0 += kBatch) {
+      const int64_t count = std::min(kBatch, n_act - t0);
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t t = t0 + i;
+        acts[i] = act + static_cast<size_t>(act_rows ? act_rows[t] : t) * act_row_bytes;
+        outs[i] = y + (y_rows ? y_rows[t] : t) * y_stride + r0 - y_col0;
+      }
+      kernel.tile_dot(w.n_in, tile, n_rows, acts, static_cast<int>(count), outs);
+    }
+  }
+}
+
+// Rows per task for the GEMM path: whole tiles.
+int64_t gemm_grain(const GemmKernel& kernel, int64_t grain) {
+  return (grain + kernel.tile_rows - 1) / kernel.tile_rows * kernel.tile_rows;
+}
+
 float rope_yarn_ramp(float low, float high, int64_t i0) {
   const float y = (static_cast<float>(i0 / 2) - low) / std::max(0.001f, high - low);
   return 1.0f - std::min(1.0f, std::max(0.0f, y));
@@ -99,27 +128,51 @@ void rope_corr_dims(const RopeConfig& c, float dims[2]) {
 
 }  // namespace
 
-CpuOps::CpuOps(int n_threads) : pool_(n_threads), thread_scratch_(static_cast<size_t>(pool_.size())) {}
+CpuOps::CpuOps(int n_threads)
+    : pool_(n_threads), thread_scratch_(static_cast<size_t>(pool_.size())), thread_tiles_(static_cast<size_t>(pool_.size())) {}
 
 const void* CpuOps::prepare_activations(GgmlType weight_type, const float* x, int64_t n_rows, int64_t n,
-                                        size_t& row_bytes) {
+                                        size_t& row_bytes, const GemmKernel* gemm) {
   const GgmlType act_type = vec_dot_act_type(weight_type);
-  row_bytes = ggml_row_size(act_type, n);
-  if (act_type == GgmlType::F32) return x;
+  row_bytes = gemm ? gemm->act_row_bytes(n) : ggml_row_size(act_type, n);
+  if (!gemm && act_type == GgmlType::F32) return x;
   const size_t need = row_bytes * static_cast<size_t>(n_rows);
   if (act_buffer_.size() < need) act_buffer_.resize(need);
   std::byte* out = act_buffer_.data();
   const size_t rb = row_bytes;
   pool_.parallel_for(n_rows, std::max<int64_t>(1, n_rows / (pool_.size() * 4)), [&](int64_t b, int64_t e, int) {
-    for (int64_t r = b; r < e; ++r) quantize_row_act(weight_type, x + r * n, out + static_cast<size_t>(r) * rb, n);
+    for (int64_t r = b; r < e; ++r) {
+      if (gemm) {
+        gemm->quantize_act(x + r * n, out + static_cast<size_t>(r) * rb, n);
+      } else {
+        quantize_row_act(weight_type, x + r * n, out + static_cast<size_t>(r) * rb, n);
+      }
+    }
   });
   return out;
 }
 
+void* CpuOps::tile_scratch(int thread, size_t bytes) {
+  auto& buffer = thread_tiles_[static_cast<size_t>(thread)];
+  if (buffer.size() < bytes + 64) buffer.resize(bytes + 64);
+  const auto address = reinterpret_cast<uintptr_t>(buffer.data());
+  return buffer.data() + (64 - address % 64) % 64;
+}
+
 void CpuOps::matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y) {
   assert(w.n_mat == 1);
+  const GemmKernel* gemm = n_tokens >= CpuOps::kGemmMinTokens ? gemm_kernel(w.type) : nullptr;
   size_t act_row_bytes = 0;
-  const auto* act = static_cast<const std::byte*>(prepare_activations(w.type, x, n_tokens, w.n_in, act_row_bytes));
+  const auto* act =
+      static_cast<const std::byte*>(prepare_activations(w.type, x, n_tokens, w.n_in, act_row_bytes, gemm));
+  if (gemm) {
+    const size_t tile_bytes = gemm->tile_bytes(w.n_in);
+    pool_.parallel_for(w.n_out, gemm_grain(*gemm, row_grain(w.n_out, pool_.size())), [&](int64_t b, int64_t e, int thread) {
+      gemm_rows(*gemm, w, 0, b, e, act, act_row_bytes, nullptr, n_tokens, y, nullptr, w.n_out, 0,
+                tile_scratch(thread, tile_bytes));
+    });
+    return;
+  }
   const RowKernels kernel{vec_dot_kernel(w.type), vec_dot_x4_kernel(w.type)};
   pool_.parallel_for(w.n_out, row_grain(w.n_out, pool_.size()), [&](int64_t b, int64_t e, int) {
     dot_rows(kernel, w, 0, b, e, act, act_row_bytes, nullptr, n_tokens, y, nullptr, w.n_out);
@@ -129,10 +182,12 @@ void CpuOps::matmul(const WeightView& w, const float* x, int64_t n_tokens, float
 void CpuOps::expert_matmul(const WeightView& w, const float* x, bool x_per_slot, int64_t n_tokens, int32_t k,
                            const int32_t* experts, float* y) {
   const int64_t n_pairs = n_tokens * k;
+  const GemmKernel* gemm = n_tokens >= CpuOps::kGemmMinTokens ? gemm_kernel(w.type) : nullptr;
   size_t act_row_bytes = 0;
   const auto* act = static_cast<const std::byte*>(
-      prepare_activations(w.type, x, x_per_slot ? n_pairs : n_tokens, w.n_in, act_row_bytes));
+      prepare_activations(w.type, x, x_per_slot ? n_pairs : n_tokens, w.n_in, act_row_bytes, gemm));
   const RowKernels kernel{vec_dot_kernel(w.type), vec_dot_x4_kernel(w.type)};
+  const size_t tile_bytes = gemm ? gemm->tile_bytes(w.n_in) : 0;
 
   group_pairs_by_expert(experts, n_pairs, k, w.n_mat, x_per_slot);
   const std::vector<int64_t>& start = expert_start_;
@@ -143,19 +198,25 @@ void CpuOps::expert_matmul(const WeightView& w, const float* x, bool x_per_slot,
     int32_t expert;
     int32_t row_begin;
   };
-  const int64_t grain = row_grain(w.n_out, pool_.size());
+  const int64_t grain = gemm ? gemm_grain(*gemm, row_grain(w.n_out, pool_.size())) : row_grain(w.n_out, pool_.size());
   std::vector<Task> tasks;
   for (int64_t e = 0; e < w.n_mat; ++e) {
     if (start[e] == start[e + 1]) continue;
     for (int64_t r = 0; r < w.n_out; r += grain) tasks.push_back({static_cast<int32_t>(e), static_cast<int32_t>(r)});
   }
-  pool_.parallel_for(static_cast<int64_t>(tasks.size()), 1, [&](int64_t b, int64_t end, int) {
+  pool_.parallel_for(static_cast<int64_t>(tasks.size()), 1, [&](int64_t b, int64_t end, int thread) {
     for (int64_t i = b; i < end; ++i) {
       const Task& task = tasks[static_cast<size_t>(i)];
       const int64_t first = start[task.expert];
       const int64_t count = start[task.expert + 1] - first;
-      dot_rows(kernel, w, task.expert, task.row_begin, std::min<int64_t>(w.n_out, task.row_begin + grain), act,
-               act_row_bytes, act_rows + first, count, y, out_rows + first, w.n_out);
+      const int64_t row_end = std::min<int64_t>(w.n_out, task.row_begin + grain);
+      if (gemm) {
+        gemm_rows(*gemm, w, task.expert, task.row_begin, row_end, act, act_row_bytes, act_rows + first, count, y,
+                  out_rows + first, w.n_out, 0, tile_scratch(thread, tile_bytes));
+      } else {
+        dot_rows(kernel, w, task.expert, task.row_begin, row_end, act, act_row_bytes, act_rows + first, count, y,
+                 out_rows + first, w.n_out);
+      }
     }
   });
 }
@@ -183,9 +244,12 @@ void CpuOps::group_pairs_by_expert(const int32_t* experts, int64_t n_pairs, int3
 void CpuOps::expert_matmul_weighted(const WeightView& w, const float* x, int64_t n_tokens, int32_t k,
                                     const int32_t* experts, const float* weights, float* y) {
   const int64_t n_pairs = n_tokens * k;
+  const GemmKernel* gemm = n_tokens >= CpuOps::kGemmMinTokens ? gemm_kernel(w.type) : nullptr;
   size_t act_row_bytes = 0;
-  const auto* act = static_cast<const std::byte*>(prepare_activations(w.type, x, n_pairs, w.n_in, act_row_bytes));
+  const auto* act =
+      static_cast<const std::byte*>(prepare_activations(w.type, x, n_pairs, w.n_in, act_row_bytes, gemm));
   const RowKernels kernel{vec_dot_kernel(w.type), vec_dot_x4_kernel(w.type)};
+  const size_t tile_bytes = gemm ? gemm->tile_bytes(w.n_in) : 0;
   group_pairs_by_expert(experts, n_pairs, k, w.n_mat, true);
   const std::vector<int64_t>& start = expert_start_;
   const int32_t* out_rows = pair_out();
@@ -195,8 +259,9 @@ void CpuOps::expert_matmul_weighted(const WeightView& w, const float* x, int64_t
   // pairs go to a per-thread scratch of n_pairs x block floats and are weighted and summed from
   // there, so memory grows with the block, not with n_out.
   constexpr int64_t kScratchFloats = int64_t{1} << 19;  // 2 MB per thread
-  const int64_t block =
+  int64_t block =
       std::max<int64_t>(1, std::min(row_grain(w.n_out, pool_.size()), kScratchFloats / std::max<int64_t>(1, n_pairs)));
+  if (gemm) block = gemm_grain(*gemm, block);
   const int64_t n_blocks = (w.n_out + block - 1) / block;
   pool_.parallel_for(n_blocks, 1, [&](int64_t b, int64_t end, int thread) {
     auto& scratch = thread_scratch_[static_cast<size_t>(thread)];
@@ -206,8 +271,13 @@ void CpuOps::expert_matmul_weighted(const WeightView& w, const float* x, int64_t
       for (int64_t e = 0; e < w.n_mat; ++e) {
         const int64_t first = start[e], count = start[e + 1] - first;
         if (count == 0) continue;
-        dot_rows(kernel, w, e, r0, r1, act, act_row_bytes, act_rows + first, count, scratch.data(), out_rows + first,
-                 width, r0);
+        if (gemm) {
+          gemm_rows(*gemm, w, e, r0, r1, act, act_row_bytes, act_rows + first, count, scratch.data(),
+                    out_rows + first, width, r0, tile_scratch(thread, tile_bytes));
+        } else {
+          dot_rows(kernel, w, e, r0, r1, act, act_row_bytes, act_rows + first, count, scratch.data(),
+                   out_rows + first, width, r0);
+        }
       }
       for (int64_t t = 0; t < n_tokens; ++t) {
         float* yt = y + t * w.n_out + r0;

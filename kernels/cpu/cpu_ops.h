@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "kernels/cpu/gemm.h"
 #include "kernels/cpu/thread_pool.h"
 #include "kernels/ops.h"
 
@@ -13,6 +14,10 @@ namespace scout {
 class CpuOps final : public Ops {
  public:
   explicit CpuOps(int n_threads);
+
+  // Products over at least this many tokens use the GEMM kernels (kernels/cpu/gemm.h) where the
+  // weight type has one: packing a weight tile costs about as much as a few tokens' products.
+  static constexpr int64_t kGemmMinTokens = 4;
 
   int n_threads() const { return pool_.size(); }
   ThreadPool& pool() { return pool_; }
@@ -37,8 +42,11 @@ class CpuOps final : public Ops {
  private:
   // Activation rows of `x` in the type vec_dot needs for `weight_type`; returns the rows (x
   // itself when no conversion is needed) and their size in bytes.
+  // With a GEMM kernel, the rows are in its activation layout instead.
   const void* prepare_activations(GgmlType weight_type, const float* x, int64_t n_rows, int64_t n,
-                                  size_t& row_bytes);
+                                  size_t& row_bytes, const GemmKernel* gemm = nullptr);
+  // A 64-byte-aligned buffer of at least `bytes` for packed weight tiles, one per thread.
+  void* tile_scratch(int thread, size_t bytes);
 
   // The (token, slot) pairs grouped by expert: pairs [start[e], start[e+1]) use expert e; for
   // each, pair_out() is the pair index t*k + j and pair_act() its activation row.
@@ -49,6 +57,7 @@ class CpuOps final : public Ops {
   ThreadPool pool_;
   std::vector<std::byte> act_buffer_;
   std::vector<std::vector<float>> thread_scratch_;
+  std::vector<std::vector<std::byte>> thread_tiles_;
   std::vector<int32_t> pair_buffer_;
   std::vector<int64_t> expert_start_, expert_fill_;
 };

@@ -1,0 +1,13 @@
+// Internal to kernels/cpu: the GEMM kernels of each level, which gemm.cpp dispatches to.
+#pragma once
+
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/kernel_table.h"
+
+namespace scout::cpu {
+
+#if defined(SCOUT_X86_KERNELS)
+const GemmKernel& gemm_q8_0_avx512_vnni();  // gemm_q8_0_vnni.cpp
+#endif
+
+}  // namespace scout::cpu
