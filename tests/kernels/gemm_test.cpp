@@ -35,31 +35,67 @@ float q8_0_gemm_order(const BlockQ8_0* w, const BlockQ8_0* a, int64_t n) {
   return acc;
 }
 
+// Super-block by super-block, with exact integer sums (see gemm_q4_K_vnni.cpp):
+//   acc = fma(d * a.d, sum_s sc[s] * (q · a)_s, acc); acc = fma(-(dmin * a.d), sum_s m[s] * (sum a)_s, acc)
+float q4_K_gemm_order(const BlockQ4_K* w, const BlockQ8_K* a, int64_t n) {
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / 256; ++b) {
+    uint8_t sm[16];
+    unpack_k4_scales(w[b].scales, sm);
+    int32_t block_sum = 0, min_sum = 0;
+    for (int s = 0; s < 8; ++s) {
+      int32_t dot = 0, act_sum = 0;
+      for (int i = 0; i < 32; ++i) {
+        const uint8_t byte = w[b].qs[32 * (s / 2) + i];
+        const int32_t q = s % 2 == 0 ? (byte & 0x0F) : (byte >> 4);
+        dot += q * a[b].qs[32 * s + i];
+        act_sum += a[b].qs[32 * s + i];
+      }
+      block_sum += int32_t{sm[s]} * dot;
+      min_sum += int32_t{sm[8 + s]} * act_sum;
+    }
+    acc = std::fma(fp16_to_fp32(w[b].d) * a[b].d, static_cast<float>(block_sum), acc);
+    acc = std::fma(-(fp16_to_fp32(w[b].dmin) * a[b].d), static_cast<float>(min_sum), acc);
+  }
+  return acc;
+}
+
+float gemm_order(GgmlType type, const void* w, const void* a, int64_t n) {
+  if (type == GgmlType::Q8_0)
+    return q8_0_gemm_order(static_cast<const BlockQ8_0*>(w), static_cast<const BlockQ8_0*>(a), n);
+  return q4_K_gemm_order(static_cast<const BlockQ4_K*>(w), static_cast<const BlockQ8_K*>(a), n);
+}
+
 }  // namespace
 
-TEST_CASE("the Q8_0 tile kernel adds block sums in order, bit for bit, for any tile and batch size", "[kernels][gemm]") {
-  const GemmKernel* kernel = gemm_kernel(GgmlType::Q8_0);
+TEST_CASE("the Q8_0 and Q4_K tile kernels add block sums in order, bit for bit, for any tile and batch size",
+          "[kernels][gemm]") {
+  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K}) {
+  const GemmKernel* kernel = gemm_kernel(type);
   if (kernel == nullptr) {
-    WARN("no Q8_0 GEMM kernel at this CPU's ISA level (needs AVX-512 VNNI); nothing to test");
-    return;
+    WARN("no " << test::type_name(type) << " GEMM kernel at this CPU's ISA level (needs AVX-512 VNNI)");
+    continue;
   }
-  for (int64_t n : {32, 64, 1056}) {
+  const std::vector<int64_t> sizes = type == GgmlType::Q8_0 ? std::vector<int64_t>{32, 64, 1056}
+                                                             : std::vector<int64_t>{256, 512, 1280};
+  for (int64_t n : sizes) {
     for (int n_rows : {1, 5, 16}) {
       for (int n_act : {1, 3, 8, 13}) {
-        INFO("n " << n << ", rows " << n_rows << ", tokens " << n_act);
-        const size_t row_bytes = ggml_row_size(GgmlType::Q8_0, n);
+        INFO(test::type_name(type) << ", n " << n << ", rows " << n_rows << ", tokens " << n_act);
+        const size_t row_bytes = ggml_row_size(type, n);
+        const size_t act_bytes = ggml_row_size(vec_dot_act_type(type), n);
         std::vector<std::byte> weights(row_bytes * static_cast<size_t>(n_rows));
         const auto w_values = test::gaussian(static_cast<size_t>(n * n_rows), 1, 0.02f);
         for (int r = 0; r < n_rows; ++r)
-          quantize_row_ref(GgmlType::Q8_0, w_values.data() + r * n, weights.data() + r * row_bytes, n);
+          quantize_row_ref(type, w_values.data() + r * n, weights.data() + r * row_bytes, n);
         const auto x = test::gaussian(static_cast<size_t>(n * n_act), 2);
 
         std::vector<std::byte> act(kernel->act_row_bytes(n) * static_cast<size_t>(n_act));
-        std::vector<std::byte> act_blocks(row_bytes * static_cast<size_t>(n_act));
+        std::vector<std::byte> act_blocks(act_bytes * static_cast<size_t>(n_act));
         std::vector<const void*> act_rows;
         for (int t = 0; t < n_act; ++t) {
           kernel->quantize_act(x.data() + t * n, act.data() + t * kernel->act_row_bytes(n), n);
-          quantize_row_act(GgmlType::Q8_0, x.data() + t * n, act_blocks.data() + t * row_bytes, n);
+          quantize_row_act(type, x.data() + t * n, act_blocks.data() + t * act_bytes, n);
           act_rows.push_back(act.data() + t * kernel->act_row_bytes(n));
         }
         AlignedBuffer tile_buffer;
@@ -78,10 +114,10 @@ TEST_CASE("the Q8_0 tile kernel adds block sums in order, bit for bit, for any t
               touched += got != -1.0f;  // rows past the tile are never written
               continue;
             }
-            const auto* w = reinterpret_cast<const BlockQ8_0*>(weights.data() + r * row_bytes);
-            const auto* a = reinterpret_cast<const BlockQ8_0*>(act_blocks.data() + t * row_bytes);
-            wrong_bits += !test::same_bits(got, q8_0_gemm_order(w, a, n));
-            const float dot = vec_dot(GgmlType::Q8_0, n, w, a);
+            const void* w = weights.data() + r * row_bytes;
+            const void* a = act_blocks.data() + t * act_bytes;
+            wrong_bits += !test::same_bits(got, gemm_order(type, w, a, n));
+            const float dot = vec_dot(type, n, w, a);
             far += std::abs(got - dot) > 1e-5f * (1.0f + std::abs(dot));
           }
         }
@@ -90,5 +126,6 @@ TEST_CASE("the Q8_0 tile kernel adds block sums in order, bit for bit, for any t
         CHECK(touched == 0);
       }
     }
+  }
   }
 }
