@@ -402,6 +402,7 @@ void CpuOps::attention(const float* q, int64_t n_tokens, int32_t n_head, const i
   const int64_t kv_row = static_cast<int64_t>(cache.n_head_kv) * hd;
   const bool f16 = cache.type == KvType::F16;
   const VecDotFn dot = vec_dot_kernel(GgmlType::F32);
+  const auto axpy = axpy_kernel();
   // Tasks are (KV head, block of queries): the block's K and V rows are converted to F32 once
   // and shared by its queries and by the query heads of the group (GQA).
   constexpr int64_t kQueryBlock = 16;
@@ -447,11 +448,7 @@ void CpuOps::attention(const float* q, int64_t n_tokens, int32_t n_head, const i
           }
           const float inv = static_cast<float>(1.0 / sum);
           std::fill(acc, acc + hd, 0.0f);
-          for (int64_t p = 0; p < n_seen; ++p) {
-            const float w = scores[p];
-            const float* v = values + p * stride;
-            for (int32_t d = 0; d < hd; ++d) acc[d] += w * v[d];
-          }
+          for (int64_t p = 0; p < n_seen; ++p) axpy(hd, scores[p], values + p * stride, acc);
           float* o = out + (t * n_head + h) * hd;
           for (int32_t d = 0; d < hd; ++d) o[d] = acc[d] * inv;
         }

@@ -15,6 +15,7 @@ namespace scout::cpu {
 using Fp16ToFp32RowFn = void (*)(const uint16_t* src, float* dst, int64_t n);
 using Fp32ToFp16RowFn = void (*)(const float* src, uint16_t* dst, int64_t n);
 
+
 struct KernelTable {
   VecDotFn vec_dot_f32;    // act F32
   VecDotFn vec_dot_f16;    // act F32
@@ -29,6 +30,7 @@ struct KernelTable {
   VecDotX4Fn vec_dot_q8_0_x4;  // nullptr where the level has none
   VecDotX4Fn vec_dot_q4_K_x4;
   VecDotX4Fn vec_dot_q6_K_x4;
+  AxpyFn axpy_f32;
 };
 
 const KernelTable& portable_kernels();

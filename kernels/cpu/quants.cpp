@@ -141,6 +141,10 @@ VecDotFn vec_dot_kernel(GgmlType weight_type, CpuIsa isa) {
   return table ? pick(*table, weight_type) : nullptr;
 }
 
+void axpy_f32(int64_t n, float a, const float* x, float* y) { active_table().axpy_f32(n, a, x, y); }
+
+AxpyFn axpy_kernel() { return active_table().axpy_f32; }
+
 void fp16_to_fp32_row(const uint16_t* src, float* dst, int64_t n) { active_table().fp16_to_fp32_row(src, dst, n); }
 
 void fp32_to_fp16_row(const float* src, uint16_t* dst, int64_t n) { active_table().fp32_to_fp16_row(src, dst, n); }

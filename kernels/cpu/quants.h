@@ -72,6 +72,12 @@ using VecDotX4Fn = void (*)(int64_t n, const void* weight_row, const void* const
 // nullptr where the active level has no such kernel for the type (callers then loop vec_dot).
 VecDotX4Fn vec_dot_x4_kernel(GgmlType weight_type);
 
+// y[i] += a * x[i] for i < n, at the active ISA level (fused multiply-add where it has one).
+void axpy_f32(int64_t n, float a, const float* x, float* y);
+// The kernel axpy_f32 would call, for callers in a loop.
+using AxpyFn = void (*)(int64_t n, float a, const float* x, float* y);
+AxpyFn axpy_kernel();
+
 // Row conversions between float and fp16/bf16, bit-exact as fp16.h describes, at the active
 // ISA level (F16C for fp16 where available).
 void fp16_to_fp32_row(const uint16_t* src, float* dst, int64_t n);

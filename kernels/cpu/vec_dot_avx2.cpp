@@ -5,6 +5,8 @@
 // Bottleneck: at batch size 1 a row is streamed once from DRAM, so a kernel only needs to decode
 // faster than one core's share of memory bandwidth; the K-quant loops spend ~1 instruction per
 // 4-8 weight bytes, which keeps them near that limit on one core (bench/bench_quants.cpp).
+#include <cmath>
+
 #include "kernels/cpu/kernel_table.h"
 #include "kernels/cpu/quant_blocks.h"
 #include "kernels/cpu/simd_x86.h"
@@ -205,6 +207,13 @@ float vec_dot_q6_K(int64_t n, const void* w, const void* a) {
   return hsum(acc);
 }
 
+void axpy_f32(int64_t n, float a, const float* x, float* y) {
+  const __m256 va = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] = std::fma(a, x[i], y[i]);
+}
+
 }  // namespace
 
 const KernelTable& avx2_kernels() {
@@ -212,6 +221,7 @@ const KernelTable& avx2_kernels() {
       vec_dot_f32,  vec_dot_f16,  vec_dot_bf16, vec_dot_q8_0,          vec_dot_q4_0,
       vec_dot_q4_K, vec_dot_q5_K, vec_dot_q6_K, fp16_to_fp32_row_f16c, fp32_to_fp16_row_f16c,
       nullptr,      nullptr,      nullptr,  // no x4 kernels at this level: callers loop
+      axpy_f32,
   };
   return table;
 }

@@ -158,6 +158,10 @@ float vec_dot_q6_K(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
+void axpy_f32(int64_t n, float a, const float* x, float* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
 }  // namespace
 
 const KernelTable& portable_kernels() {
@@ -165,6 +169,7 @@ const KernelTable& portable_kernels() {
       vec_dot_f32,  vec_dot_f16,  vec_dot_bf16, vec_dot_q8_0, vec_dot_q4_0,
       vec_dot_q4_K, vec_dot_q5_K, vec_dot_q6_K, fp16_to_fp32_row_portable, fp32_to_fp16_row_portable,
       nullptr,      nullptr,      nullptr,  // no x4 kernels at this level: callers loop
+      axpy_f32,
   };
   return table;
 }
