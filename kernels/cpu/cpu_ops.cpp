@@ -84,6 +84,24 @@ int64_t gemm_grain(const GemmKernel& kernel, int64_t grain) {
   return (grain + kernel.tile_rows - 1) / kernel.tile_rows * kernel.tile_rows;
 }
 
+// y[t][0..width) = sum over j < k of weights[t*k + j] * slots[t*k + j][0..width), in slot order
+// as ((w0*s0 + w1*s1) + w2*s2) + ...; slots rows are `width` floats, y rows y_stride apart.
+void sum_slots(const float* slots, int64_t width, const float* weights, int64_t n_tokens, int32_t k, float* y,
+               int64_t y_stride) {
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    float* yt = y + t * y_stride;
+    for (int32_t j = 0; j < k; ++j) {
+      const float wj = weights[t * k + j];
+      const float* p = slots + (t * k + j) * width;
+      if (j == 0) {
+        for (int64_t r = 0; r < width; ++r) yt[r] = p[r] * wj;
+      } else {
+        for (int64_t r = 0; r < width; ++r) yt[r] += p[r] * wj;
+      }
+    }
+  }
+}
+
 float rope_yarn_ramp(float low, float high, int64_t i0) {
   const float y = (static_cast<float>(i0 / 2) - low) / std::max(0.001f, high - low);
   return 1.0f - std::min(1.0f, std::max(0.0f, y));
@@ -244,6 +262,16 @@ void CpuOps::group_pairs_by_expert(const int32_t* experts, int64_t n_pairs, int3
 void CpuOps::expert_matmul_weighted(const WeightView& w, const float* x, int64_t n_tokens, int32_t k,
                                     const int32_t* experts, const float* weights, float* y) {
   const int64_t n_pairs = n_tokens * k;
+  constexpr int64_t kScratchFloats = kSlotBufferFloats;
+  if (n_pairs * w.n_out <= kScratchFloats) {
+    // Decoding: all per-slot rows fit a small buffer. expert_matmul's tasks stream each
+    // expert's rows front to back, which the prefetchers follow better than row blocks that
+    // hop between experts.
+    if (slot_buffer_.size() < static_cast<size_t>(n_pairs * w.n_out)) slot_buffer_.resize(static_cast<size_t>(n_pairs * w.n_out));
+    expert_matmul(w, x, true, n_tokens, k, experts, slot_buffer_.data());
+    sum_slots(slot_buffer_.data(), w.n_out, weights, n_tokens, k, y, w.n_out);
+    return;
+  }
   const GemmKernel* gemm = n_tokens >= CpuOps::kGemmMinTokens ? gemm_kernel(w.type) : nullptr;
   size_t act_row_bytes = 0;
   const auto* act =
@@ -256,9 +284,8 @@ void CpuOps::expert_matmul_weighted(const WeightView& w, const float* x, int64_t
   const int32_t* act_rows = pair_act();
 
   // One task per block of output rows, over every used expert: the block's projections of all
-  // pairs go to a per-thread scratch of n_pairs x block floats and are weighted and summed from
-  // there, so memory grows with the block, not with n_out.
-  constexpr int64_t kScratchFloats = int64_t{1} << 19;  // 2 MB per thread
+  // pairs go to a per-thread scratch of n_pairs x block floats (at most 2 MB) and are weighted
+  // and summed from there, so memory grows with the block, not with n_out.
   int64_t block =
       std::max<int64_t>(1, std::min(row_grain(w.n_out, pool_.size()), kScratchFloats / std::max<int64_t>(1, n_pairs)));
   if (gemm) block = gemm_grain(*gemm, block);
@@ -279,18 +306,7 @@ void CpuOps::expert_matmul_weighted(const WeightView& w, const float* x, int64_t
                    out_rows + first, width, r0);
         }
       }
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        float* yt = y + t * w.n_out + r0;
-        for (int32_t j = 0; j < k; ++j) {
-          const float wj = weights[t * k + j];
-          const float* p = scratch.data() + (t * k + j) * width;
-          if (j == 0) {
-            for (int64_t r = 0; r < width; ++r) yt[r] = p[r] * wj;
-          } else {
-            for (int64_t r = 0; r < width; ++r) yt[r] += p[r] * wj;
-          }
-        }
-      }
+      sum_slots(scratch.data(), width, weights, n_tokens, k, y + r0, w.n_out);
     }
   });
 }

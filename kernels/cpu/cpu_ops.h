@@ -18,6 +18,9 @@ class CpuOps final : public Ops {
   // Products over at least this many tokens use the GEMM kernels (kernels/cpu/gemm.h) where the
   // weight type has one: packing a weight tile costs about as much as a few tokens' products.
   static constexpr int64_t kGemmMinTokens = 4;
+  // expert_matmul_weighted keeps all per-slot rows when they fit this many floats (decoding);
+  // larger batches go a block of output rows at a time.
+  static constexpr int64_t kSlotBufferFloats = int64_t{1} << 19;
 
   int n_threads() const { return pool_.size(); }
   ThreadPool& pool() { return pool_; }
@@ -58,6 +61,7 @@ class CpuOps final : public Ops {
   std::vector<std::byte> act_buffer_;
   std::vector<std::vector<float>> thread_scratch_;
   std::vector<std::vector<std::byte>> thread_tiles_;
+  std::vector<float> slot_buffer_;
   std::vector<int32_t> pair_buffer_;
   std::vector<int64_t> expert_start_, expert_fill_;
 };
