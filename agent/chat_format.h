@@ -1,0 +1,72 @@
+// ChatFormat: turns a conversation into the prompt text a model was trained on.
+//
+// Each format reproduces its model's own Jinja chat template (tokenizer_config.json's
+// chat_template) byte for byte, quirks included, because the model only behaves as trained on
+// the exact layout it saw, and because prefix reuse of the KV cache needs the rendering of an
+// earlier turn to stay the same when later turns are added. tests/agent/test_chat_format.cpp
+// checks this against the real templates run by a Jinja engine.
+//
+// Formats:
+//   "qwen3"        Qwen3 (ChatML, <think>, <tool_call> JSON, <tool_response>).
+//   "deepseek-v3"  DeepSeek-V3's template as published with its tokenizer. It ignores the
+//                  tool list and reasoning, and renders tool calls with its own quirks (see
+//                  chat_format.cpp).
+//
+// A ChatFormat is an immutable value; rendering is a pure function, safe from any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/messages.h"
+#include "common/expected.h"
+
+namespace scout::agent {
+
+// The markup the stream parser looks for in the model's output. An empty string means the
+// format has no such tag (its parser then never enters that state).
+struct StreamTags {
+  std::string think_open;
+  std::string think_close;
+  std::string tool_call_open;
+  std::string tool_call_close;
+};
+
+struct RenderOptions {
+  bool add_generation_prompt = true;  // end with the header of a new assistant turn
+  bool enable_thinking = true;        // false: Qwen3 pre-fills an empty <think></think> block
+};
+
+class ChatFormat {
+ public:
+  enum class Kind { qwen3, deepseek_v3 };
+
+  // "qwen3" or "deepseek-v3"; anything else is an error naming the known formats.
+  static Result<ChatFormat> by_name(std::string_view name);
+  explicit ChatFormat(Kind kind) : kind_(kind) {}
+
+  Kind kind() const { return kind_; }
+  const char* name() const;
+
+  // The prompt text for `messages`, exactly as the model's template renders it with these
+  // tools and options. Messages are rendered as given; no validation of the turn order.
+  std::string render(const std::vector<Message>& messages, const std::vector<ToolSpec>& tools,
+                     const RenderOptions& options) const;
+
+  // Text that ends the assistant's turn; generation stops when the model emits one.
+  std::vector<std::string> stop_markers() const;
+
+  // Tags the stream parser needs for this format's output.
+  StreamTags stream_tags() const;
+
+ private:
+  Kind kind_;
+};
+
+// `value` as Jinja's `tojson` filter writes it (Python json.dumps defaults as used by
+// transformers): ", " between items, ": " after keys, keys in stored order, non-ASCII text kept
+// as UTF-8, control characters escaped. Invalid UTF-8 is replaced with U+FFFD.
+std::string template_tojson(const nlohmann::ordered_json& value);
+
+}  // namespace scout::agent

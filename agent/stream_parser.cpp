@@ -1,0 +1,215 @@
+#include "agent/stream_parser.h"
+
+#include <algorithm>
+#include <cassert>
+#include <exception>
+#include <utility>
+
+namespace scout::agent {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+StreamEvent issue(std::string text, std::string raw) {
+  StreamEvent e;
+  e.kind = StreamEvent::Kind::issue;
+  e.text = std::move(text);
+  e.raw = std::move(raw);
+  return e;
+}
+
+std::string trim(std::string_view s) {
+  const char* ws = " \t\r\n";
+  const std::size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  const std::size_t e = s.find_last_not_of(ws);
+  return std::string(s.substr(b, e - b + 1));
+}
+
+// nlohmann's messages start with "[json.exception.parse_error.101] "; the model needs the rest.
+std::string parse_error_text(const std::exception& e) {
+  std::string what = e.what();
+  if (!what.empty() && what[0] == '[') {
+    const std::size_t close = what.find("] ");
+    if (close != std::string::npos) what.erase(0, close + 2);
+  }
+  return what;
+}
+
+const char* json_type_name(const ojson& j) {
+  switch (j.type()) {
+    case ojson::value_t::null: return "null";
+    case ojson::value_t::object: return "an object";
+    case ojson::value_t::array: return "an array";
+    case ojson::value_t::string: return "a string";
+    case ojson::value_t::boolean: return "a boolean";
+    case ojson::value_t::discarded: return "nothing";
+    default: return "a number";
+  }
+}
+
+}  // namespace
+
+StreamParser::StreamParser(StreamTags tags, Start start)
+    : tags_(std::move(tags)),
+      state_(start == Start::thinking && !tags_.think_close.empty() ? State::thinking : State::answer) {}
+
+std::vector<const std::string*> StreamParser::active_tags() const {
+  std::vector<const std::string*> out;
+  auto add = [&](const std::string& tag) {
+    if (!tag.empty()) out.push_back(&tag);
+  };
+  if (state_ == State::thinking) {
+    add(tags_.think_close);
+  } else if (state_ == State::answer) {
+    add(tags_.think_open);
+    add(tags_.think_close);
+    add(tags_.tool_call_open);
+    add(tags_.tool_call_close);
+  } else {
+    add(tags_.tool_call_close);
+  }
+  return out;
+}
+
+void StreamParser::emit_text(std::vector<StreamEvent>& out, std::string text) const {
+  if (text.empty()) return;
+  StreamEvent e;
+  e.kind = state_ == State::thinking ? StreamEvent::Kind::thinking_text : StreamEvent::Kind::answer_text;
+  e.text = std::move(text);
+  out.push_back(std::move(e));
+}
+
+void StreamParser::finish_tool_call(std::vector<StreamEvent>& out, const std::string& body) {
+  const std::string raw = tags_.tool_call_open + body + tags_.tool_call_close;
+  const std::string how = " Write each call as " + tags_.tool_call_open +
+                          "\n{\"name\": \"<function-name>\", \"arguments\": {<arguments>}}\n" +
+                          tags_.tool_call_close + ".";
+  ojson parsed;
+  try {
+    parsed = ojson::parse(trim(body));
+  } catch (const std::exception& e) {
+    out.push_back(issue("The tool call was not run: its body is not valid JSON (" + parse_error_text(e) + ")." + how,
+                        raw));
+    return;
+  }
+  if (!parsed.is_object()) {
+    out.push_back(issue(std::string("The tool call was not run: its body is ") + json_type_name(parsed) +
+                            ", not a JSON object." + how,
+                        raw));
+    return;
+  }
+  const auto name = parsed.find("name");
+  if (name == parsed.end() || !name->is_string() || name->get<std::string>().empty()) {
+    out.push_back(issue("The tool call was not run: it has no \"name\" string naming the function." + how, raw));
+    return;
+  }
+  ToolCall call;
+  call.name = name->get<std::string>();
+  const auto arguments = parsed.find("arguments");
+  // A function without parameters may be called without "arguments".
+  if (arguments != parsed.end()) {
+    if (!arguments->is_object()) {
+      out.push_back(issue("The tool call to '" + call.name + "' was not run: its \"arguments\" is " +
+                              json_type_name(*arguments) + ", not a JSON object." + how,
+                          raw));
+      return;
+    }
+    call.arguments = *arguments;
+  }
+  call.id = "call_" + std::to_string(next_call_id_++);
+  StreamEvent e;
+  e.kind = StreamEvent::Kind::tool_call;
+  e.call = std::move(call);
+  out.push_back(std::move(e));
+}
+
+std::vector<StreamEvent> StreamParser::feed(std::string_view chunk) {
+  assert(!finished_);
+  std::vector<StreamEvent> out;
+  pending_.append(chunk);
+  for (;;) {
+    if (state_ == State::tool_call) {
+      // The whole body stays in pending_ until the close tag; only the new bytes (plus a
+      // possible partial tag at the old end) need searching.
+      const std::string& close = tags_.tool_call_close;
+      const std::size_t from = scanned_ >= close.size() ? scanned_ - (close.size() - 1) : 0;
+      const std::size_t pos = pending_.find(close, from);
+      if (pos == std::string::npos) {
+        scanned_ = pending_.size();
+        break;
+      }
+      const std::string body = pending_.substr(0, pos);
+      pending_.erase(0, pos + close.size());
+      scanned_ = 0;
+      state_ = State::answer;
+      finish_tool_call(out, body);
+      continue;
+    }
+
+    const std::vector<const std::string*> tags = active_tags();
+    std::size_t best = std::string::npos;
+    const std::string* tag = nullptr;
+    for (const std::string* t : tags) {
+      const std::size_t pos = pending_.find(*t);
+      if (pos < best) {
+        best = pos;
+        tag = t;
+      }
+    }
+    if (tag == nullptr) {
+      // Hold back the longest tail that could still grow into a tag.
+      std::size_t hold = 0;
+      for (const std::string* t : tags) {
+        for (std::size_t k = std::min(t->size() - 1, pending_.size()); k > hold; --k) {
+          if (pending_.compare(pending_.size() - k, k, *t, 0, k) == 0) {
+            hold = k;
+            break;
+          }
+        }
+      }
+      emit_text(out, pending_.substr(0, pending_.size() - hold));
+      pending_.erase(0, pending_.size() - hold);
+      break;
+    }
+
+    emit_text(out, pending_.substr(0, best));
+    pending_.erase(0, best + tag->size());
+    if (state_ == State::thinking) {
+      state_ = State::answer;  // the only markup inside thinking is its close tag
+    } else if (tag == &tags_.think_open) {
+      state_ = State::thinking;
+    } else if (tag == &tags_.tool_call_open) {
+      state_ = State::tool_call;
+      scanned_ = 0;
+    } else {
+      const std::string& open = tag == &tags_.think_close ? tags_.think_open : tags_.tool_call_open;
+      out.push_back(issue("Found " + *tag + " without a matching " + open + " before it; the tag was ignored.", *tag));
+    }
+  }
+  return out;
+}
+
+std::vector<StreamEvent> StreamParser::finish() {
+  assert(!finished_);
+  finished_ = true;
+  std::vector<StreamEvent> out;
+  if (state_ == State::tool_call) {
+    out.push_back(issue("The tool call was not run: the output ended before " + tags_.tool_call_close +
+                            " closed it. Finish each call with " + tags_.tool_call_close + ".",
+                        tags_.tool_call_open + pending_));
+  } else {
+    // A held-back tag prefix was text after all.
+    emit_text(out, pending_);
+    if (state_ == State::thinking) {
+      out.push_back(issue("The reasoning was not closed: the output ended before " + tags_.think_close +
+                              ", so no answer was given.",
+                          ""));
+    }
+  }
+  pending_.clear();
+  return out;
+}
+
+}  // namespace scout::agent
