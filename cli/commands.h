@@ -11,5 +11,6 @@ void register_tokenize(CLI::App& app, int& exit_code);
 void register_synth(CLI::App& app, int& exit_code);
 void register_generate(CLI::App& app, int& exit_code);
 void register_bench(CLI::App& app, int& exit_code);
+void register_index(CLI::App& app, int& exit_code);
 
 }  // namespace scout::cli

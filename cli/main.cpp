@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   register_synth(app, exit_code);
   register_generate(app, exit_code);
   register_bench(app, exit_code);
+  register_index(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -17,6 +17,8 @@ packages=(
   catch2                                             # unit tests (Debian ships Catch2 v2)
   libcli11-dev                                       # the scout command line
   libsqlite3-dev                                     # the offline search index
+  libgumbo-dev                                       # HTML5 parsing: readable text from pages for the offline index
+  python3-doc                                        # a real HTML corpus (the Python docs) for the offline index tests
   bubblewrap                                         # the run_code sandbox
   libicu-dev                                         # Unicode categories and NFC for the tokenizers
   python3 python3-numpy                              # reference scripts (llama.cpp's gguf-py needs numpy)
