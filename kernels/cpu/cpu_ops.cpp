@@ -79,11 +79,6 @@ void gemm_rows(const GemmKernel& kernel, const WeightView& w, int64_t mat, int64
   }
 }
 
-// Rows per task for the GEMM path: whole tiles.
-int64_t gemm_grain(const GemmKernel& kernel, int64_t grain) {
-  return (grain + kernel.tile_rows - 1) / kernel.tile_rows * kernel.tile_rows;
-}
-
 // y[t][0..width) = sum over j < k of weights[t*k + j] * slots[t*k + j][0..width), in slot order
 // as ((w0*s0 + w1*s1) + w2*s2) + ...; slots rows are `width` floats, y rows y_stride apart.
 void sum_slots(const float* slots, int64_t width, const float* weights, int64_t n_tokens, int32_t k, float* y,
@@ -177,35 +172,42 @@ void* CpuOps::tile_scratch(int thread, size_t bytes) {
   return buffer.data() + (64 - address % 64) % 64;
 }
 
+CpuOps::RowProduct CpuOps::prepare_product(const WeightView& w, const float* x, int64_t n_act_rows,
+                                           int64_t n_tokens) {
+  RowProduct p;
+  p.gemm = n_tokens >= kGemmMinTokens ? gemm_kernel(w.type) : nullptr;
+  p.one = vec_dot_kernel(w.type);
+  p.four = vec_dot_x4_kernel(w.type);
+  p.act = static_cast<const std::byte*>(prepare_activations(w.type, x, n_act_rows, w.n_in, p.act_row_bytes, p.gemm));
+  p.tile_bytes = p.gemm ? p.gemm->tile_bytes(w.n_in) : 0;
+  return p;
+}
+
+void CpuOps::product_rows(const RowProduct& p, const WeightView& w, int64_t mat, int64_t row_begin, int64_t row_end,
+                          const int32_t* act_rows, int64_t n_act, float* y, const int32_t* y_rows, int64_t y_stride,
+                          int64_t y_col0, int thread) {
+  if (p.gemm) {
+    gemm_rows(*p.gemm, w, mat, row_begin, row_end, p.act, p.act_row_bytes, act_rows, n_act, y, y_rows, y_stride,
+              y_col0, tile_scratch(thread, p.tile_bytes));
+  } else {
+    dot_rows({p.one, p.four}, w, mat, row_begin, row_end, p.act, p.act_row_bytes, act_rows, n_act, y, y_rows, y_stride,
+             y_col0);
+  }
+}
+
 void CpuOps::matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y) {
   assert(w.n_mat == 1);
-  const GemmKernel* gemm = n_tokens >= CpuOps::kGemmMinTokens ? gemm_kernel(w.type) : nullptr;
-  size_t act_row_bytes = 0;
-  const auto* act =
-      static_cast<const std::byte*>(prepare_activations(w.type, x, n_tokens, w.n_in, act_row_bytes, gemm));
-  if (gemm) {
-    const size_t tile_bytes = gemm->tile_bytes(w.n_in);
-    pool_.parallel_for(w.n_out, gemm_grain(*gemm, row_grain(w.n_out, pool_.size())), [&](int64_t b, int64_t e, int thread) {
-      gemm_rows(*gemm, w, 0, b, e, act, act_row_bytes, nullptr, n_tokens, y, nullptr, w.n_out, 0,
-                tile_scratch(thread, tile_bytes));
-    });
-    return;
-  }
-  const RowKernels kernel{vec_dot_kernel(w.type), vec_dot_x4_kernel(w.type)};
-  pool_.parallel_for(w.n_out, row_grain(w.n_out, pool_.size()), [&](int64_t b, int64_t e, int) {
-    dot_rows(kernel, w, 0, b, e, act, act_row_bytes, nullptr, n_tokens, y, nullptr, w.n_out);
+  const RowProduct product = prepare_product(w, x, n_tokens, n_tokens);
+  const int64_t grain = product.grain(row_grain(w.n_out, pool_.size()));
+  pool_.parallel_for(w.n_out, grain, [&](int64_t b, int64_t e, int thread) {
+    product_rows(product, w, 0, b, e, nullptr, n_tokens, y, nullptr, w.n_out, 0, thread);
   });
 }
 
 void CpuOps::expert_matmul(const WeightView& w, const float* x, bool x_per_slot, int64_t n_tokens, int32_t k,
                            const int32_t* experts, float* y) {
   const int64_t n_pairs = n_tokens * k;
-  const GemmKernel* gemm = n_tokens >= CpuOps::kGemmMinTokens ? gemm_kernel(w.type) : nullptr;
-  size_t act_row_bytes = 0;
-  const auto* act = static_cast<const std::byte*>(
-      prepare_activations(w.type, x, x_per_slot ? n_pairs : n_tokens, w.n_in, act_row_bytes, gemm));
-  const RowKernels kernel{vec_dot_kernel(w.type), vec_dot_x4_kernel(w.type)};
-  const size_t tile_bytes = gemm ? gemm->tile_bytes(w.n_in) : 0;
+  const RowProduct product = prepare_product(w, x, x_per_slot ? n_pairs : n_tokens, n_tokens);
 
   group_pairs_by_expert(experts, n_pairs, k, w.n_mat, x_per_slot);
   const std::vector<int64_t>& start = expert_start_;
@@ -216,7 +218,7 @@ void CpuOps::expert_matmul(const WeightView& w, const float* x, bool x_per_slot,
     int32_t expert;
     int32_t row_begin;
   };
-  const int64_t grain = gemm ? gemm_grain(*gemm, row_grain(w.n_out, pool_.size())) : row_grain(w.n_out, pool_.size());
+  const int64_t grain = product.grain(row_grain(w.n_out, pool_.size()));
   std::vector<Task> tasks;
   for (int64_t e = 0; e < w.n_mat; ++e) {
     if (start[e] == start[e + 1]) continue;
@@ -228,13 +230,8 @@ void CpuOps::expert_matmul(const WeightView& w, const float* x, bool x_per_slot,
       const int64_t first = start[task.expert];
       const int64_t count = start[task.expert + 1] - first;
       const int64_t row_end = std::min<int64_t>(w.n_out, task.row_begin + grain);
-      if (gemm) {
-        gemm_rows(*gemm, w, task.expert, task.row_begin, row_end, act, act_row_bytes, act_rows + first, count, y,
-                  out_rows + first, w.n_out, 0, tile_scratch(thread, tile_bytes));
-      } else {
-        dot_rows(kernel, w, task.expert, task.row_begin, row_end, act, act_row_bytes, act_rows + first, count, y,
-                 out_rows + first, w.n_out);
-      }
+      product_rows(product, w, task.expert, task.row_begin, row_end, act_rows + first, count, y, out_rows + first,
+                   w.n_out, 0, thread);
     }
   });
 }
@@ -272,12 +269,7 @@ void CpuOps::expert_matmul_weighted(const WeightView& w, const float* x, int64_t
     sum_slots(slot_buffer_.data(), w.n_out, weights, n_tokens, k, y, w.n_out);
     return;
   }
-  const GemmKernel* gemm = n_tokens >= CpuOps::kGemmMinTokens ? gemm_kernel(w.type) : nullptr;
-  size_t act_row_bytes = 0;
-  const auto* act =
-      static_cast<const std::byte*>(prepare_activations(w.type, x, n_pairs, w.n_in, act_row_bytes, gemm));
-  const RowKernels kernel{vec_dot_kernel(w.type), vec_dot_x4_kernel(w.type)};
-  const size_t tile_bytes = gemm ? gemm->tile_bytes(w.n_in) : 0;
+  const RowProduct product = prepare_product(w, x, n_pairs, n_tokens);
   group_pairs_by_expert(experts, n_pairs, k, w.n_mat, true);
   const std::vector<int64_t>& start = expert_start_;
   const int32_t* out_rows = pair_out();
@@ -286,9 +278,8 @@ void CpuOps::expert_matmul_weighted(const WeightView& w, const float* x, int64_t
   // One task per block of output rows, over every used expert: the block's projections of all
   // pairs go to a per-thread scratch of n_pairs x block floats (at most 2 MB) and are weighted
   // and summed from there, so memory grows with the block, not with n_out.
-  int64_t block =
-      std::max<int64_t>(1, std::min(row_grain(w.n_out, pool_.size()), kScratchFloats / std::max<int64_t>(1, n_pairs)));
-  if (gemm) block = gemm_grain(*gemm, block);
+  const int64_t block = product.grain(
+      std::max<int64_t>(1, std::min(row_grain(w.n_out, pool_.size()), kScratchFloats / std::max<int64_t>(1, n_pairs))));
   const int64_t n_blocks = (w.n_out + block - 1) / block;
   pool_.parallel_for(n_blocks, 1, [&](int64_t b, int64_t end, int thread) {
     auto& scratch = thread_scratch_[static_cast<size_t>(thread)];
@@ -298,13 +289,8 @@ void CpuOps::expert_matmul_weighted(const WeightView& w, const float* x, int64_t
       for (int64_t e = 0; e < w.n_mat; ++e) {
         const int64_t first = start[e], count = start[e + 1] - first;
         if (count == 0) continue;
-        if (gemm) {
-          gemm_rows(*gemm, w, e, r0, r1, act, act_row_bytes, act_rows + first, count, scratch.data(),
-                    out_rows + first, width, r0, tile_scratch(thread, tile_bytes));
-        } else {
-          dot_rows(kernel, w, e, r0, r1, act, act_row_bytes, act_rows + first, count, scratch.data(),
-                   out_rows + first, width, r0);
-        }
+        product_rows(product, w, e, r0, r1, act_rows + first, count, scratch.data(), out_rows + first, width, r0,
+                     thread);
       }
       sum_slots(scratch.data(), width, weights, n_tokens, k, y + r0, w.n_out);
     }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/quants.h"
 #include "kernels/cpu/thread_pool.h"
 #include "kernels/ops.h"
 
@@ -48,6 +49,28 @@ class CpuOps final : public Ops {
   // With a GEMM kernel, the rows are in its activation layout instead.
   const void* prepare_activations(GgmlType weight_type, const float* x, int64_t n_rows, int64_t n,
                                   size_t& row_bytes, const GemmKernel* gemm = nullptr);
+  // One product's activations, prepared once, and the row kernels that read them: the GEMM
+  // tile kernel for batches of kGemmMinTokens or more where the weight type has one, else
+  // vec_dot (four rows at a time where it can).
+  struct RowProduct {
+    const GemmKernel* gemm = nullptr;
+    VecDotFn one = nullptr;
+    VecDotX4Fn four = nullptr;
+    const std::byte* act = nullptr;
+    size_t act_row_bytes = 0;
+    size_t tile_bytes = 0;
+    // Rows per task: whole GEMM tiles when tiles are used.
+    int64_t grain(int64_t rows) const {
+      return gemm ? (rows + gemm->tile_rows - 1) / gemm->tile_rows * gemm->tile_rows : rows;
+    }
+  };
+  RowProduct prepare_product(const WeightView& w, const float* x, int64_t n_act_rows, int64_t n_tokens);
+  // Weight rows [row_begin, row_end) of matrix `mat` times the listed activation rows (all
+  // n_act rows when act_rows is null); results to y[y_rows[t] * y_stride + r - y_col0].
+  void product_rows(const RowProduct& p, const WeightView& w, int64_t mat, int64_t row_begin, int64_t row_end,
+                    const int32_t* act_rows, int64_t n_act, float* y, const int32_t* y_rows, int64_t y_stride,
+                    int64_t y_col0, int thread);
+
   // A 64-byte-aligned buffer of at least `bytes` for packed weight tiles, one per thread.
   void* tile_scratch(int thread, size_t bytes);
 
