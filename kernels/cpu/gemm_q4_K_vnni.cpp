@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "kernels/cpu/gemm_tables.h"
+#include "kernels/cpu/gemm_token_groups.h"
 #include "kernels/cpu/quant_blocks.h"
 #include "kernels/cpu/simd_x86.h"
 
@@ -153,14 +154,7 @@ void tile_dot_group(int64_t n, const PackedBlock* tile, int n_rows, const void* 
 
 void tile_dot(int64_t n, const void* tile_in, int n_rows, const void* const* act, int n_act, float* const* y) {
   const auto* tile = static_cast<const PackedBlock*>(tile_in);
-  int t = 0;
-  for (; t + 4 <= n_act; t += 4) tile_dot_group<4>(n, tile, n_rows, act + t, y + t);
-  switch (n_act - t) {
-    case 3: tile_dot_group<3>(n, tile, n_rows, act + t, y + t); break;
-    case 2: tile_dot_group<2>(n, tile, n_rows, act + t, y + t); break;
-    case 1: tile_dot_group<1>(n, tile, n_rows, act + t, y + t); break;
-    default: break;
-  }
+  for_token_groups<4>(n_act, [&](auto size, int t) { tile_dot_group<size.value>(n, tile, n_rows, act + t, y + t); });
 }
 
 }  // namespace

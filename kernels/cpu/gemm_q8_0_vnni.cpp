@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "kernels/cpu/gemm_tables.h"
+#include "kernels/cpu/gemm_token_groups.h"
 #include "kernels/cpu/quant_blocks.h"
 #include "kernels/cpu/simd_x86.h"
 
@@ -96,18 +97,7 @@ void tile_dot_group(int64_t n, const PackedBlock* tile, int n_rows, const void* 
 
 void tile_dot(int64_t n, const void* tile_in, int n_rows, const void* const* act, int n_act, float* const* y) {
   const auto* tile = static_cast<const PackedBlock*>(tile_in);
-  int t = 0;
-  for (; t + 8 <= n_act; t += 8) tile_dot_group<8>(n, tile, n_rows, act + t, y + t);
-  switch (n_act - t) {
-    case 7: tile_dot_group<7>(n, tile, n_rows, act + t, y + t); break;
-    case 6: tile_dot_group<6>(n, tile, n_rows, act + t, y + t); break;
-    case 5: tile_dot_group<5>(n, tile, n_rows, act + t, y + t); break;
-    case 4: tile_dot_group<4>(n, tile, n_rows, act + t, y + t); break;
-    case 3: tile_dot_group<3>(n, tile, n_rows, act + t, y + t); break;
-    case 2: tile_dot_group<2>(n, tile, n_rows, act + t, y + t); break;
-    case 1: tile_dot_group<1>(n, tile, n_rows, act + t, y + t); break;
-    default: break;
-  }
+  for_token_groups<8>(n_act, [&](auto size, int t) { tile_dot_group<size.value>(n, tile, n_rows, act + t, y + t); });
 }
 
 }  // namespace
