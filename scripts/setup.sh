@@ -17,6 +17,9 @@ packages=(
   catch2                                             # unit tests (Debian ships Catch2 v2)
   libcli11-dev                                       # the scout command line
   libsqlite3-dev                                     # the offline search index
+  libtomlplusplus-dev                                # the TOML config file (~/.config/scout/config.toml)
+  zlib1g-dev                                         # gzip bodies in the HTTP client
+  libpoppler-cpp-dev                                 # PDF to text for fetch_url and the offline index
   libgumbo-dev                                       # HTML5 parsing: readable text from pages for the offline index
   python3-doc                                        # a real HTML corpus (the Python docs) for the offline index tests
   bubblewrap                                         # the run_code sandbox
