@@ -1,0 +1,234 @@
+// scout tools / scout tool: list the agent's tools, or call one by hand.
+//
+//   scout tools [--json] [--config FILE]
+//   scout tool NAME ['JSON' | -] [--json] [--timeout S] [--config FILE]
+//
+// A call goes through the same registry, validation, deadline and configuration as in an agent
+// run, so what it prints is exactly what the model would read.
+//
+// Exit codes (scout tool): 0 the tool succeeded; 1 the tool reported an error (its text says
+// why, including a timeout); 2 usage: malformed JSON, invalid arguments or an unknown tool;
+// 3 the config file is missing or invalid, or the tool could not be set up; 130 interrupted by
+// Ctrl-C (the call is cancelled first).
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <nlohmann/json.hpp>
+
+#include "agent/config.h"
+#include "agent/toolset.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+
+namespace scout::cli {
+namespace {
+
+namespace asio = boost::asio;
+using tools::Json;
+
+constexpr const char* kToolExitCodes =
+    "Exit codes: 0 the tool succeeded; 1 the tool reported an error (its text says why); 2 usage: malformed JSON, "
+    "invalid arguments or an unknown tool; 3 the config file is missing or invalid, or the tool could not be set "
+    "up; 130 interrupted (the call is cancelled).";
+
+struct ToolsArgs {
+  std::string config;
+  bool json = false;
+};
+
+struct ToolArgs {
+  std::string config;
+  std::string name;
+  std::string arguments = "{}";
+  bool json = false;
+  double timeout_s = 0;  // 0: [agent] tool_timeout_s
+};
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+Result<agent::Config> load(const std::string& config_file) {
+  std::optional<std::filesystem::path> file;
+  if (!config_file.empty()) file = config_file;
+  return agent::load_config(file);
+}
+
+// "integer 1..20, default 5" for one property of a schema.
+std::string describe_property(const Json& p, bool required) {
+  std::string text = p.contains("type") ? (p["type"].is_string() ? p["type"].get<std::string>() : p["type"].dump()) : "any";
+  if (p.contains("enum")) text += " " + p["enum"].dump();
+  if (p.contains("minimum") || p.contains("maximum"))
+    text += " " + (p.contains("minimum") ? p["minimum"].dump() : std::string()) + ".." +
+            (p.contains("maximum") ? p["maximum"].dump() : std::string());
+  text += required ? ", required" : "";
+  if (p.contains("default")) text += ", default " + p["default"].dump();
+  return text;
+}
+
+int run_tools(const ToolsArgs& a) {
+  auto config = load(a.config);
+  if (!config) {
+    std::cerr << "scout tools: " << config.error().message << "\n";
+    return kExitModelError;
+  }
+  auto registry = agent::build_toolset(*config);
+  if (!registry) {
+    std::cerr << "scout tools: " << registry.error().message << "\n";
+    return kExitModelError;
+  }
+  const auto infos = (*registry)->list();
+  if (a.json) {
+    Json out = Json::array();
+    for (const auto& t : infos) out.push_back(Json{{"name", t.name}, {"description", t.description}, {"parameters", t.parameters}});
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  for (const auto& t : infos) {
+    std::cout << t.name << "\n    " << t.description << "\n";
+    const Json& params = t.parameters;
+    if (!params.contains("properties") || !params["properties"].is_object()) continue;
+    std::vector<std::string> required;
+    if (params.contains("required") && params["required"].is_array())
+      for (const auto& r : params["required"])
+        if (r.is_string()) required.push_back(r.get<std::string>());
+    for (const auto& [key, p] : params["properties"].items()) {
+      const bool is_required = std::find(required.begin(), required.end(), key) != required.end();
+      std::cout << "    - " << key << " (" << describe_property(p, is_required) << ")";
+      if (p.contains("description") && p["description"].is_string()) std::cout << ": " << p["description"].get<std::string>();
+      std::cout << "\n";
+    }
+    std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+void print_output(const tools::ToolOutput& out, bool json) {
+  if (json) {
+    Json j{{"is_error", out.is_error}, {"text", out.text}, {"structured", out.structured.value_or(Json())}};
+    // Tool text can hold bytes that are not UTF-8 (program output, documents): replace them.
+    std::cout << j.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
+  } else {
+    std::cout << out.text;
+    if (!out.text.empty() && out.text.back() != '\n') std::cout << "\n";
+  }
+  std::cout.flush();
+}
+
+int run_tool(const ToolArgs& a) {
+  const auto known = agent::builtin_tool_names();
+  if (std::find(known.begin(), known.end(), a.name) == known.end()) {
+    std::cerr << "scout tool: unknown tool '" << a.name << "'; known tools: " << joined(known) << "\n";
+    return kExitUsage;
+  }
+  std::string text = a.arguments;
+  if (text == "-") text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  Json arguments = Json::parse(text, nullptr, false);
+  if (arguments.is_discarded()) {
+    std::cerr << "scout tool: the arguments are not valid JSON; give one JSON object, e.g. '{\"query\": \"...\"}'\n";
+    return kExitUsage;
+  }
+  if (!arguments.is_object()) {
+    std::cerr << "scout tool: the arguments must be a JSON object, not " << arguments.type_name() << "\n";
+    return kExitUsage;
+  }
+
+  auto config = load(a.config);
+  if (!config) {
+    std::cerr << "scout tool: " << config.error().message << "\n";
+    return kExitModelError;
+  }
+  // Only the named tool is set up, so a problem with another one's configuration is not in the way.
+  auto registry = agent::build_toolset(*config, std::vector<std::string>{a.name});
+  if (!registry) {
+    std::cerr << "scout tool: " << registry.error().message << "\n";
+    return kExitModelError;
+  }
+
+  asio::io_context io;
+  asio::cancellation_signal cancel;
+  bool interrupted = false;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    interrupted = true;
+    cancel.emit(asio::cancellation_type::terminal);
+  });
+
+  const double timeout_s = a.timeout_s > 0 ? a.timeout_s : config->agent.tool_timeout_s;
+  tools::ToolContext ctx;
+  ctx.deadline = tools::ToolContext::Clock::now() +
+                 std::chrono::duration_cast<tools::ToolContext::Clock::duration>(std::chrono::duration<double>(timeout_s));
+  ctx.cancel = cancel.slot();
+
+  std::optional<tools::ToolOutput> out;
+  asio::co_spawn(io, (*registry)->call(a.name, std::move(arguments), ctx),
+                 [&](std::exception_ptr e, tools::ToolOutput o) {
+                   out = e ? tools::ToolOutput::failure("the call failed unexpectedly") : std::move(o);
+                   signals.cancel();
+                 });
+  // Run until the call has completed, not until the io_context is idle: a cancelled run_code
+  // program keeps a worker busy until its own time limit (see run_code_tool.h).
+  while (!out && io.run_one()) {
+  }
+  if (!out) out = tools::ToolOutput::failure("the call did not complete");
+
+  const Json& s = out->structured ? *out->structured : Json();
+  const bool invalid = s.is_object() && s.contains("invalid_arguments");
+  if (invalid) {
+    std::cerr << out->text << "\n";
+  } else {
+    print_output(*out, a.json);
+  }
+  const int code = interrupted ? kExitInterrupted : invalid ? kExitUsage : out->is_error ? kExitTaskFailed : kExitOk;
+  const bool abandoned = interrupted || (s.is_object() && (s.contains("timed_out") || s.contains("cancelled")));
+  if (abandoned) {
+    // The call was cancelled but blocking work behind it (a sandboxed program) may still be
+    // running; waiting for it would delay the exit by up to its time limit. Ending the process
+    // now ends that work too: the sandbox dies with its parent.
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
+  return code;
+}
+
+}  // namespace
+
+void register_tool(CLI::App& app, int& exit_code) {
+  auto ls = std::make_shared<ToolsArgs>();
+  auto* tools_cmd = app.add_subcommand("tools", "List the tools the agent can call, with their arguments");
+  tools_cmd->add_flag("--json", ls->json, "Print a JSON array of {name, description, parameters}");
+  tools_cmd->add_option("--config", ls->config, "Config file (default: $XDG_CONFIG_HOME/scout/config.toml or ~/.config/scout/config.toml)");
+  tools_cmd->footer("Exit codes: 0 ok; 3 the config file is missing or invalid, or a tool could not be set up.");
+  tools_cmd->callback([ls, &exit_code] { exit_code = run_tools(*ls); });
+
+  auto a = std::make_shared<ToolArgs>();
+  auto* cmd = app.add_subcommand("tool", "Call one tool with JSON arguments and print what it returns");
+  cmd->add_option("name", a->name, "The tool's name (see 'scout tools')")->required();
+  cmd->add_option("arguments", a->arguments, "The arguments as one JSON object, or - to read them from stdin")
+      ->capture_default_str();
+  cmd->add_flag("--json", a->json, "Print {\"is_error\", \"text\", \"structured\"} as JSON");
+  cmd->add_option("--timeout", a->timeout_s, "Seconds before the call is cancelled (default: [agent] tool_timeout_s)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--config", a->config, "Config file (default: $XDG_CONFIG_HOME/scout/config.toml or ~/.config/scout/config.toml)");
+  cmd->footer(kToolExitCodes);
+  cmd->callback([a, &exit_code] { exit_code = run_tool(*a); });
+}
+
+}  // namespace scout::cli
