@@ -11,13 +11,17 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-StreamEvent issue(std::string text, std::string raw) {
+StreamEvent issue(std::string text, std::string raw, bool call_not_run = false) {
   StreamEvent e;
   e.kind = StreamEvent::Kind::issue;
   e.text = std::move(text);
   e.raw = std::move(raw);
+  e.call_not_run = call_not_run;
   return e;
 }
+
+// Every issue about a tool-call body means a call the model asked for did not run.
+StreamEvent call_issue(std::string text, std::string raw) { return issue(std::move(text), std::move(raw), true); }
 
 std::string trim(std::string_view s) {
   const char* ws = " \t\r\n";
@@ -90,19 +94,19 @@ void StreamParser::finish_tool_call(std::vector<StreamEvent>& out, const std::st
   try {
     parsed = ojson::parse(trim(body));
   } catch (const std::exception& e) {
-    out.push_back(issue("The tool call was not run: its body is not valid JSON (" + parse_error_text(e) + ")." + how,
+    out.push_back(call_issue("The tool call was not run: its body is not valid JSON (" + parse_error_text(e) + ")." + how,
                         raw));
     return;
   }
   if (!parsed.is_object()) {
-    out.push_back(issue(std::string("The tool call was not run: its body is ") + json_type_name(parsed) +
+    out.push_back(call_issue(std::string("The tool call was not run: its body is ") + json_type_name(parsed) +
                             ", not a JSON object." + how,
                         raw));
     return;
   }
   const auto name = parsed.find("name");
   if (name == parsed.end() || !name->is_string() || name->get<std::string>().empty()) {
-    out.push_back(issue("The tool call was not run: it has no \"name\" string naming the function." + how, raw));
+    out.push_back(call_issue("The tool call was not run: it has no \"name\" string naming the function." + how, raw));
     return;
   }
   ToolCall call;
@@ -111,7 +115,7 @@ void StreamParser::finish_tool_call(std::vector<StreamEvent>& out, const std::st
   // A function without parameters may be called without "arguments".
   if (arguments != parsed.end()) {
     if (!arguments->is_object()) {
-      out.push_back(issue("The tool call to '" + call.name + "' was not run: its \"arguments\" is " +
+      out.push_back(call_issue("The tool call to '" + call.name + "' was not run: its \"arguments\" is " +
                               json_type_name(*arguments) + ", not a JSON object." + how,
                           raw));
       return;
@@ -196,7 +200,7 @@ std::vector<StreamEvent> StreamParser::finish() {
   finished_ = true;
   std::vector<StreamEvent> out;
   if (state_ == State::tool_call) {
-    out.push_back(issue("The tool call was not run: the output ended before " + tags_.tool_call_close +
+    out.push_back(call_issue("The tool call was not run: the output ended before " + tags_.tool_call_close +
                             " closed it. Finish each call with " + tags_.tool_call_close + ".",
                         tags_.tool_call_open + pending_));
   } else {

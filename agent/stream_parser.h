@@ -38,6 +38,9 @@ struct StreamEvent {
   std::string text;  // thinking/answer text, or the issue's description
   std::string raw;   // issue only: the model output the issue is about
   ToolCall call;     // tool_call only
+  // issue only: the model asked for a tool call that was not run (malformed or unclosed), so
+  // the turn is not a final answer: the loop reports the issue back and lets the model retry.
+  bool call_not_run = false;
 };
 
 class StreamParser {

@@ -12,5 +12,8 @@ void register_synth(CLI::App& app, int& exit_code);
 void register_generate(CLI::App& app, int& exit_code);
 void register_bench(CLI::App& app, int& exit_code);
 void register_index(CLI::App& app, int& exit_code);
+void register_tool(CLI::App& app, int& exit_code);  // "tool" and "tools"
+void register_run(CLI::App& app, int& exit_code);
+void register_trace(CLI::App& app, int& exit_code);
 
 }  // namespace scout::cli

@@ -9,6 +9,7 @@ enum ExitCode : int {
   kExitUsage = 2,        // bad command line: unknown flag, missing argument, bad value
   kExitModelError = 3,   // a model, vocabulary or input file is missing, unreadable or corrupt
   kExitIoError = 4,      // writing an output file failed (disk full, permissions)
+  kExitBackend = 5,      // the model backend failed (remote server unreachable, key refused)
   kExitInterrupted = 130 // stopped by SIGINT
 };
 

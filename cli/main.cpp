@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("-V,--version", std::string("scout ") + SCOUT_VERSION);
   app.require_subcommand(1);
   app.footer(
-      "Exit codes: 0 ok, 1 task failed, 2 usage, 3 model/file error, 4 output I/O error, 130 interrupted.\n"
+      "Exit codes: 0 ok, 1 task failed, 2 usage, 3 model/config/file error, 4 output I/O error, 5 model backend failed, 130 interrupted.\n"
       "Run 'scout COMMAND --help' for a command's options.");
 
   int exit_code = kExitOk;
@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
   register_generate(app, exit_code);
   register_bench(app, exit_code);
   register_index(app, exit_code);
+  register_tool(app, exit_code);
+  register_run(app, exit_code);
+  register_trace(app, exit_code);
 
   try {
     app.parse(argc, argv);

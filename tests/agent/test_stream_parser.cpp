@@ -206,3 +206,15 @@ TEST_CASE("a full Qwen3 turn with thinking, text and a call parses the same in a
   REQUIRE(events[2].kind == Kind::tool_call);
   CHECK(events[2].call.arguments.at("query") == "naïve \"cats\" 🙂");
 }
+
+TEST_CASE("issues about tool calls say a call was not run; stray tags and open thinking do not", "[agent]") {
+  CHECK(parse("<tool_call>{\"name\": }</tool_call>").at(0).call_not_run);
+  CHECK(parse("<tool_call>{\"name\": \"f\"").back().call_not_run);  // never closed
+  const auto stray = parse("answer</think>");
+  REQUIRE(stray.size() == 2);
+  CHECK(stray[1].kind == Kind::issue);
+  CHECK_FALSE(stray[1].call_not_run);
+  const auto open = parse("<think>still thinking");
+  CHECK(open.back().kind == Kind::issue);
+  CHECK_FALSE(open.back().call_not_run);
+}

@@ -217,11 +217,14 @@ TEST_CASE("A bash fork bomb is contained, reported and leaves the machine usable
   SandboxLimits lim = short_limits();
   lim.wall_seconds = 2;
   // The script waits after lighting the bomb, so the run lasts until the wall clock ends it.
-  auto r = sh(":(){ :|:& };:\nsleep 100\n", lim);
+  // The bomb runs under a name of its own, so sandboxes of tests running in parallel (which
+  // are all "bash main.sh") are not counted as survivors.
+  const std::string name = "scout-bomb-" + std::to_string(::getpid()) + "-a";
+  auto r = sh("exec -a " + name + " bash -c ':(){ :|:& };:; sleep 100'\n", lim);
   CHECK(r.timed_out);
   CHECK(r.killed_for.find("wall-clock") != std::string::npos);
   CHECK(r.killed_for.find("process limit (32)") != std::string::npos);
-  CHECK(wait_for_no_processes("bash main.sh") == 0);
+  CHECK(wait_for_no_processes(name) == 0);
   CHECK(std::system("true") == 0);
   CHECK(sh("echo alive\n").stdout_text == "alive\n");
 }
@@ -232,8 +235,9 @@ TEST_CASE("A fork bomb whose script returns at once is torn down with the sandbo
   // fork, bash retries for several seconds and the wall clock ends the run instead.
   SandboxLimits lim = short_limits();
   lim.wall_seconds = 2;
-  auto r = sh(":(){ :|:& };:\n", lim);
-  CHECK(wait_for_no_processes("bash main.sh") == 0);
+  const std::string name = "scout-bomb-" + std::to_string(::getpid()) + "-b";
+  auto r = sh("exec -a " + name + " bash -c ':(){ :|:& };:'\n", lim);
+  CHECK(wait_for_no_processes(name) == 0);
 }
 
 TEST_CASE("A Python fork loop stops at the process limit and its children die with it", "[sandbox]") {

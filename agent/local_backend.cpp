@@ -1,0 +1,196 @@
+#include "agent/local_backend.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <utility>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "engine/session/generate.h"
+
+namespace scout::agent {
+
+namespace {
+
+// Whether the conversation's message is the turn this backend generated (not edited since).
+bool same_turn(const Message& a, const Message& b) {
+  if (a.role != Role::assistant || a.content != b.content || a.reasoning != b.reasoning ||
+      a.tool_calls.size() != b.tool_calls.size())
+    return false;
+  for (std::size_t i = 0; i < a.tool_calls.size(); ++i)
+    if (a.tool_calls[i].name != b.tool_calls[i].name || a.tool_calls[i].arguments != b.tool_calls[i].arguments)
+      return false;
+  return true;
+}
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalBackend>> LocalBackend::create(std::shared_ptr<const Model> model,
+                                                           std::shared_ptr<Ops> ops, ChatFormat format,
+                                                           LocalBackendOptions options) {
+  const auto n_vocab = static_cast<std::int32_t>(model->hparams().n_vocab);
+  auto sampler = Sampler::create(options.sampling, n_vocab);
+  if (!sampler) return Unexpected(sampler.error());
+  auto session = Session::create(model, std::move(ops), options.session);
+  if (!session) return Unexpected(session.error());
+  std::unique_ptr<LocalBackend> backend(new LocalBackend(std::move(*session), std::move(*sampler), format));
+  for (const auto& marker : format.stop_markers())
+    if (auto id = model->tokenizer().find_token(marker)) backend->stop_tokens_.push_back(*id);
+  return backend;
+}
+
+LocalBackend::LocalBackend(Session session, Sampler sampler, ChatFormat format)
+    : session_(std::move(session)), sampler_(std::move(sampler)), format_(format) {}
+
+LocalBackend::~LocalBackend() { worker_.join(); }
+
+std::string LocalBackend::describe() const {
+  const Model& model = session_.model();
+  std::string path = model.path();
+  if (auto slash = path.rfind('/'); slash != std::string::npos) path = path.substr(slash + 1);
+  return "local " + std::string(arch_name(model.hparams().arch)) + " (" + path + "), " + format_.name() +
+         " format, context " + std::to_string(session_.n_ctx());
+}
+
+Result<std::vector<std::int32_t>> LocalBackend::tokens_to_append(const TurnRequest& request) {
+  const auto& messages = *request.messages;
+  const auto& tools = *request.tools;
+  const Tokenizer& tok = session_.model().tokenizer();
+  RenderOptions with_prompt{true, request.enable_thinking};
+  const std::string full = format_.render(messages, tools, with_prompt);
+
+  // The Session holds the rendering of the messages before the last generated turn, then that
+  // turn as the model wrote it. When the conversation still starts with both, append what the
+  // template writes after that turn's end-of-turn marker. (Where the template puts the turn
+  // itself differently — Qwen3 drops an empty think block from turns that are not last — does
+  // not matter: the Session keeps the model's own text.)
+  const std::size_t before = messages_before_turn_;
+  if (generated_ && before + 1 < messages.size() && same_turn(messages[before], *generated_)) {
+    std::vector<Message> head(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(before));
+    const std::string head_text = format_.render(head, tools, RenderOptions{false, request.enable_thinking});
+    if (full.compare(0, head_text.size(), head_text) == 0) {
+      for (const auto& marker : format_.stop_markers()) {
+        const auto end = full.find(marker, head_text.size());
+        if (end == std::string::npos) continue;
+        std::string delta = last_turn_closed_ ? std::string() : marker;
+        delta += full.substr(end + marker.size());
+        return tok.encode(delta, /*add_special=*/false, /*parse_special=*/true);
+      }
+    }
+  }
+  // First turn, or a conversation that is not an extension of what the Session holds: keep the
+  // longest common token prefix and compute the rest.
+  std::vector<std::int32_t> ids = tok.encode(full, /*add_special=*/true, /*parse_special=*/true);
+  const auto have = session_.tokens();
+  std::size_t common = 0;
+  while (common < have.size() && common < ids.size() && have[common] == ids[common]) ++common;
+  // Keep at least one token to read, so the turn's logits are fresh.
+  if (common == ids.size() && common > 0) --common;
+  if (common < have.size()) {
+    if (auto t = session_.truncate(static_cast<std::int32_t>(common)); !t) return Unexpected(t.error());
+  }
+  return std::vector<std::int32_t>(ids.begin() + static_cast<std::ptrdiff_t>(common), ids.end());
+}
+
+asio::awaitable<Result<TurnResult>> LocalBackend::next_turn(TurnRequest request, TurnSink sink) {
+  auto executor = co_await asio::this_coro::executor;
+  TurnResult turn;
+  turn.message.role = Role::assistant;
+
+  // Counted from the Session, so a truncation's recomputed position is included.
+  const std::int64_t evaluated_before = session_.n_evaluated();
+  auto prompt = tokens_to_append(request);
+  if (!prompt) co_return Unexpected(prompt.error());
+  turn.usage.prefilled_tokens = session_.n_evaluated() - evaluated_before + static_cast<std::int64_t>(prompt->size());
+  turn.usage.prompt_tokens = session_.n_past() + static_cast<std::int64_t>(prompt->size());
+  if (turn.usage.prompt_tokens >= session_.n_ctx()) {
+    turn.finish = FinishReason::context_full;
+    co_return turn;
+  }
+
+  GenerateOptions options;
+  options.max_tokens = request.max_tokens;
+  options.stop_tokens = stop_tokens_;
+
+  // Shared with the worker: the worker writes, then posts; the coroutine reads after the post.
+  std::atomic<bool> cancel{false};
+  bool done = false;
+  Result<GenerateResult> generated = make_error("generation did not run");
+  std::int64_t reasoning_tokens = 0;
+  asio::steady_timer wake(executor, asio::steady_timer::time_point::max());
+
+  StreamParser parser(format_.stream_tags());
+  auto deliver = [&](std::vector<StreamEvent> events) {
+    if (events.empty()) return;
+    asio::post(executor, [&turn, &sink, events = std::move(events)] {
+      for (const auto& e : events) {
+        switch (e.kind) {
+          case StreamEvent::Kind::thinking_text: turn.message.reasoning += e.text; break;
+          case StreamEvent::Kind::answer_text: turn.message.content += e.text; break;
+          case StreamEvent::Kind::tool_call: turn.message.tool_calls.push_back(e.call); break;
+          case StreamEvent::Kind::issue: turn.issues.push_back(e); break;
+        }
+        if (sink) sink(e);
+      }
+    });
+  };
+
+  asio::post(worker_, [&] {
+    generated = generate(session_, *prompt, sampler_, options, [&](const TokenEvent& event) {
+      auto events = parser.feed(event.text);
+      if (std::any_of(events.begin(), events.end(),
+                      [](const StreamEvent& e) { return e.kind == StreamEvent::Kind::thinking_text; }))
+        ++reasoning_tokens;
+      deliver(std::move(events));
+      return !cancel.load(std::memory_order_relaxed);
+    });
+    deliver(parser.finish());
+    asio::post(executor, [&] {
+      done = true;
+      wake.cancel();
+    });
+  });
+
+  // Wait for the worker. A cancellation of this coroutine asks the worker to stop at the next
+  // token; the turn still completes with what was generated, once the worker is done.
+  while (!done) {
+    co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!done) {
+      cancel.store(true, std::memory_order_relaxed);
+      co_await asio::this_coro::reset_cancellation_state();
+    }
+  }
+
+  if (!generated) co_return Unexpected(generated.error());
+  const GenerateResult& g = *generated;
+  turn.usage.completion_tokens = g.timings.n_generated;
+  turn.usage.reasoning_tokens = reasoning_tokens;
+  turn.usage.prompt_ms = g.timings.prompt_ms;
+  turn.usage.generate_ms = g.timings.decode_ms;
+  switch (g.stop_reason) {
+    case StopReason::max_tokens: turn.finish = FinishReason::length; break;
+    case StopReason::cancelled: turn.finish = FinishReason::cancelled; break;
+    case StopReason::context_full: turn.finish = FinishReason::context_full; break;
+    default: turn.finish = turn.message.tool_calls.empty() ? FinishReason::stop : FinishReason::tool_calls;
+  }
+  if (cancel.load()) turn.finish = FinishReason::cancelled;
+
+  messages_before_turn_ = request.messages->size();
+  generated_ = turn.message;
+  last_turn_closed_ = false;
+  const auto ids = session_.tokens();
+  const std::string tail = session_.model().tokenizer().decode(ids.subspan(ids.size() - std::min<std::size_t>(ids.size(), 4)));
+  for (const auto& marker : format_.stop_markers()) last_turn_closed_ = last_turn_closed_ || ends_with(tail, marker);
+  co_return turn;
+}
+
+}  // namespace scout::agent

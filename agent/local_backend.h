@@ -1,0 +1,69 @@
+// LocalBackend: the engine as the agent's model. One Session holds the whole task: each turn
+// appends only what is new since the last one — the tool results and the next assistant header —
+// and generates from there, so no token of the conversation is computed twice.
+//
+// How the new text is found: the Session holds the messages before the turn it generated last,
+// as rendered, then that turn as the model wrote it. When the conversation still starts with
+// those messages and that turn, the new text is what the chat template writes after the turn's
+// end-of-turn marker (the "\n" after <|im_end|>, the tool results, the next assistant header);
+// the turn's own rendering by the template is never used, so template quirks about earlier
+// turns (Qwen3 drops an empty think block from them) cannot force a recompute. Otherwise (the
+// first turn, or an edited conversation) the rendering is tokenized whole and only the part
+// after the longest common token prefix with the Session is computed.
+//
+// Generation runs on the backend's own worker thread; events reach the sink on the caller's
+// executor in order. Cancellation stops generation at the next token and the turn completes
+// with what was generated (every generated token stays in the Session).
+//
+// Thread-safety: one turn at a time. The backend owns its Session and worker thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "agent/backend.h"
+#include "agent/chat_format.h"
+#include "engine/sampling/sampler.h"
+#include "engine/session/session.h"
+
+namespace scout::agent {
+
+struct LocalBackendOptions {
+  SessionOptions session;
+  SamplerConfig sampling;
+};
+
+class LocalBackend final : public Backend {
+ public:
+  static Result<std::unique_ptr<LocalBackend>> create(std::shared_ptr<const Model> model, std::shared_ptr<Ops> ops,
+                                                      ChatFormat format, LocalBackendOptions options);
+  ~LocalBackend() override;
+
+  std::string describe() const override;
+  asio::awaitable<Result<TurnResult>> next_turn(TurnRequest request, TurnSink sink) override;
+
+  // The Session, for inspection (cache length, tokens computed). Not while a turn runs.
+  const Session& session() const { return session_; }
+
+ private:
+  LocalBackend(Session session, Sampler sampler, ChatFormat format);
+
+  // The tokens to append for `request`, truncating the Session where the conversation diverged.
+  Result<std::vector<std::int32_t>> tokens_to_append(const TurnRequest& request);
+
+  Session session_;
+  Sampler sampler_;
+  ChatFormat format_;
+  std::vector<std::int32_t> stop_tokens_;   // the format's end-of-turn markers, as tokens
+  // The Session holds the conversation's first messages_before_turn_ messages, then the turn
+  // generated_ as the model wrote it (closed by an end-of-turn marker when last_turn_closed_).
+  std::size_t messages_before_turn_ = 0;
+  std::optional<Message> generated_;
+  bool last_turn_closed_ = false;
+  asio::thread_pool worker_{1};
+};
+
+}  // namespace scout::agent

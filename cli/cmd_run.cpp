@@ -1,0 +1,288 @@
+// scout run TASK: the agent. Plans with the reasoning model (local, or a remote
+// OpenAI-compatible server), calls tools, and prints the answer.
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <nlohmann/json.hpp>
+
+#include "agent/config.h"
+#include "agent/local_backend.h"
+#include "agent/loop.h"
+#include "agent/remote/openai_backend.h"
+#include "agent/toolset.h"
+#include "cli/commands.h"
+#include "cli/engine_args.h"
+#include "cli/exit_codes.h"
+#include "cli/run_view.h"
+
+namespace scout::cli {
+
+namespace {
+
+namespace asio = boost::asio;
+using ojson = nlohmann::ordered_json;
+
+struct RunArgs {
+  std::string task;
+  std::string task_file;
+  std::string config_path;
+  // Local model.
+  std::string model;
+  std::string format;
+  int threads = -1;
+  int32_t ctx = -1;
+  float temperature = -1;
+  float top_p = -1;
+  int32_t top_k = -1;
+  uint64_t seed = 0;
+  // Remote model (-m then names the model on the server).
+  std::string remote_url;
+  // Tools and budgets (-1: the config's value).
+  std::string tools;
+  bool tools_given = false;
+  int max_steps = -1;
+  int max_tool_calls = -1;
+  int64_t max_tokens = -1;
+  double timeout_s = -1;
+  // Output.
+  bool no_think = false;
+  bool hide_thinking = false;
+  bool json = false;
+  std::string trace_path;
+  bool no_trace = false;
+};
+
+volatile std::sig_atomic_t g_second_interrupt = 0;
+
+std::string default_trace_file(const agent::Config& config) {
+  std::filesystem::path dir = config.trace.dir.empty() ? agent::default_trace_dir(agent::process_environment())
+                                                       : config.trace.dir;
+  if (dir.empty()) return {};
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &utc);
+  return (dir / ("run-" + std::string(stamp) + "-" + std::to_string(getpid()) + ".jsonl")).string();
+}
+
+// The chat format a model's vocabulary implies, unless one was configured.
+Result<agent::ChatFormat> format_for(const Model& model, const std::string& requested) {
+  if (!requested.empty()) return agent::ChatFormat::by_name(requested);
+  const Tokenizer& tok = model.tokenizer();
+  if (tok.find_token("<|im_start|>") && tok.find_token("<|im_end|>")) return agent::ChatFormat(agent::ChatFormat::Kind::qwen3);
+  if (tok.find_token("<｜User｜>") && tok.find_token("<｜Assistant｜>"))
+    return agent::ChatFormat(agent::ChatFormat::Kind::deepseek_v3);
+  return make_error(model.path() + ": the vocabulary has no chat markers Scout knows (ChatML, DeepSeek); "
+                    "pass --format qwen3|deepseek-v3");
+}
+
+// JSON result for --json.
+ojson result_json(const agent::RunResult& r, const std::string& backend, const std::string& trace) {
+  return ojson{{"status", agent::run_status_name(r.status)},
+               {"answer", r.answer},
+               {"detail", r.detail},
+               {"steps", r.steps},
+               {"tool_calls", r.tool_calls},
+               {"usage",
+                {{"prompt_tokens", r.usage.prompt_tokens},
+                 {"prefilled_tokens", r.usage.prefilled_tokens},
+                 {"completion_tokens", r.usage.completion_tokens},
+                 {"reasoning_tokens", r.usage.reasoning_tokens}}},
+               {"wall_s", r.wall_ms / 1000.0},
+               {"backend", backend},
+               {"trace", trace.empty() ? ojson(nullptr) : ojson(trace)}};
+}
+
+int exit_code_for(agent::RunStatus status) {
+  switch (status) {
+    case agent::RunStatus::answered: return kExitOk;
+    case agent::RunStatus::cancelled: return kExitInterrupted;
+    case agent::RunStatus::backend_error: return kExitBackend;
+    default: return kExitTaskFailed;
+  }
+}
+
+int run_task(RunArgs& a) {
+  auto fail = [](const std::string& message, int code) {
+    std::cerr << "scout run: " << message << "\n";
+    return code;
+  };
+  if (!a.task_file.empty()) {
+    std::ifstream in(a.task_file, std::ios::binary);
+    if (!in) return fail(a.task_file + ": cannot open the task file", kExitModelError);
+    std::ostringstream text;
+    text << in.rdbuf();
+    a.task = text.str();
+  }
+  if (a.task.empty()) return fail("no task: give it as an argument, or with --task-file FILE", kExitUsage);
+
+  auto config = agent::load_config(a.config_path.empty() ? std::nullopt
+                                                         : std::optional<std::filesystem::path>(a.config_path));
+  if (!config) return fail(config.error().message, kExitModelError);
+  agent::Config& c = *config;
+
+  std::optional<std::vector<std::string>> selection;
+  if (a.tools_given) {
+    auto parsed = agent::parse_tool_selection(a.tools);
+    if (!parsed) return fail(parsed.error().message, kExitUsage);
+    selection = *parsed;
+  }
+  auto registry = agent::build_toolset(c, selection);
+  if (!registry) return fail(registry.error().message, kExitModelError);
+
+  asio::io_context io;
+  std::unique_ptr<agent::Backend> backend;
+  // --remote makes -m the server's model name; without either, the config decides.
+  const bool remote = !a.remote_url.empty() || (a.model.empty() && c.model.path.empty() && !c.remote.url.empty());
+  if (remote) {
+    agent::remote::OpenAiOptions o;
+    o.base_url = a.remote_url.empty() ? c.remote.url : a.remote_url;
+    o.model = a.remote_url.empty() || a.model.empty() ? c.remote.model : a.model;
+    if (o.model.empty()) return fail("--remote needs -m NAME, the model's name on the server (or [remote] model in the config)", kExitUsage);
+    o.api_key = c.secrets.remote_api_key;
+    o.api_key_source = "the " + c.remote.api_key_env + " environment variable";
+    o.request_timeout = std::chrono::milliseconds(static_cast<int64_t>(c.remote.timeout_s * 1000));
+    o.max_retries = c.remote.max_retries;
+    if (a.temperature >= 0) o.temperature = a.temperature;
+    if (a.top_p >= 0) o.top_p = a.top_p;
+    if (!a.json)
+      o.on_retry = [](const agent::remote::RetryNotice& n) {
+        std::cerr << "scout run: " << n.reason << "; retry " << n.attempt << " of " << n.max_retries << " in "
+                  << n.delay.count() / 1000.0 << " s\n";
+      };
+    backend = std::make_unique<agent::remote::OpenAiBackend>(io.get_executor(), std::move(o));
+  } else {
+    const std::string path = a.model.empty() ? c.model.path : a.model;
+    if (path.empty())
+      return fail("no model: give -m MODEL.gguf, or --remote URL --model NAME (or set [model] path or [remote] url "
+                  "in the config)",
+                  kExitUsage);
+    auto model = Model::load(path);
+    if (!model) return fail(model.error().message, kExitModelError);
+    auto format = format_for(**model, a.format.empty() ? c.model.format : a.format);
+    if (!format) return fail(format.error().message, kExitUsage);
+    agent::LocalBackendOptions o;
+    o.session.n_ctx = a.ctx >= 0 ? a.ctx : c.model.ctx;
+    // The Qwen3 model card's sampling for thinking (0.6 / 0.95 / 20) and non-thinking (0.7 / 0.8 / 20) mode.
+    o.sampling.temperature = a.temperature >= 0 ? a.temperature : (a.no_think ? 0.7f : 0.6f);
+    o.sampling.top_p = a.top_p >= 0 ? a.top_p : (a.no_think ? 0.8f : 0.95f);
+    o.sampling.top_k = a.top_k >= 0 ? a.top_k : 20;
+    o.sampling.min_p = 0.0f;
+    o.sampling.seed = a.seed;
+    auto local = agent::LocalBackend::create(*model, make_cpu_ops(a.threads >= 0 ? a.threads : c.model.threads),
+                                             *format, o);
+    if (!local) return fail(local.error().message, kExitModelError);
+    backend = std::move(*local);
+  }
+
+  agent::LoopOptions options;
+  options.budgets.max_steps = a.max_steps > 0 ? a.max_steps : c.agent.max_steps;
+  options.budgets.max_tool_calls = a.max_tool_calls >= 0 ? a.max_tool_calls : c.agent.max_tool_calls;
+  options.budgets.max_generated_tokens = a.max_tokens > 0 ? a.max_tokens : c.agent.max_tokens;
+  const double wall_s = a.timeout_s > 0 ? a.timeout_s : c.agent.max_wall_s;
+  options.budgets.max_wall = std::chrono::milliseconds(static_cast<int64_t>(wall_s * 1000));
+  options.max_result_chars = c.agent.max_result_chars;
+  options.tool_timeout = std::chrono::milliseconds(static_cast<int64_t>(c.agent.tool_timeout_s * 1000));
+  options.max_parallel_tools = c.agent.parallel_tools ? 4 : 1;
+  options.enable_thinking = !a.no_think;
+
+  std::string trace_path = a.no_trace ? std::string() : (a.trace_path.empty() ? default_trace_file(c) : a.trace_path);
+  auto trace = agent::TraceWriter::open(trace_path, agent::secret_values(c));
+  if (!trace) return fail(trace.error().message, kExitIoError);
+
+  RunViewOptions view_options;
+  view_options.json = a.json;
+  view_options.show_thinking = !a.hide_thinking && !a.no_think;
+  view_options.stdout_is_tty = isatty(STDOUT_FILENO);
+  view_options.stderr_is_tty = isatty(STDERR_FILENO);
+  view_options.color = stderr_wants_color();
+  RunView view(view_options, std::cout, std::cerr);
+
+  agent::Loop loop(io.get_executor(), *backend, **registry, options, *trace,
+                   [&view](const agent::LoopEvent& e) { view.on_event(e); });
+
+  // Ctrl-C stops the model and the tools in flight; the run then ends cleanly with its trace.
+  // A second Ctrl-C leaves at once.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool interrupted = false;
+  std::function<void()> arm = [&] {
+    signals.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      if (interrupted) std::_Exit(kExitInterrupted);
+      interrupted = true;
+      loop.stop(agent::RunStatus::cancelled, "interrupted");
+      arm();
+    });
+  };
+  arm();
+
+  std::optional<agent::RunResult> result;
+  std::exception_ptr failure;
+  asio::co_spawn(io, loop.run(a.task), [&](std::exception_ptr e, agent::RunResult r) {
+    failure = e;
+    result = std::move(r);
+    signals.cancel();
+  });
+  io.run();
+  if (failure || !result) return fail("the run ended unexpectedly (internal error)", kExitTaskFailed);
+
+  view.finish(*result, trace->path());
+  if (!trace->failed().empty()) std::cerr << "scout run: " << trace->failed() << "\n";
+  if (a.json) {
+    std::cout << result_json(*result, backend->describe(), trace->path()).dump(-1, ' ', false,
+                                                                               ojson::error_handler_t::replace)
+              << "\n";
+    std::cout.flush();
+  }
+  if (!std::cout) return kExitIoError;
+  return exit_code_for(result->status);
+}
+
+}  // namespace
+
+void register_run(CLI::App& app, int& exit_code) {
+  auto a = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand("run", "Complete a task with the agent: think, search, fetch, run code, answer");
+  auto* task = cmd->add_option("TASK", a->task, "What to do (or --task-file)");
+  cmd->add_option("--task-file", a->task_file, "Read the task from a file")->excludes(task);
+  cmd->add_option("--config", a->config_path, "Config file (default: ~/.config/scout/config.toml when present)");
+  cmd->add_option("-m,--model", a->model, "A local GGUF model file; with --remote, the model's name on the server");
+  cmd->add_option("--format", a->format, "Chat format of the local model: qwen3, deepseek-v3 (default: from the vocabulary)");
+  cmd->add_option("-t,--threads", a->threads, "CPU threads for the local model (default: one per core)");
+  cmd->add_option("-c,--ctx", a->ctx, "Context size of the local model in tokens (default: [model] ctx)");
+  cmd->add_option("--remote", a->remote_url, "OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (-m names the model)");
+  cmd->add_option("--temp", a->temperature, "Sampling temperature (default: the model card's)");
+  cmd->add_option("--top-p", a->top_p, "Nucleus sampling mass (default: the model card's)");
+  cmd->add_option("--top-k", a->top_k, "Top-k sampling for the local model (default 20)");
+  cmd->add_option("--seed", a->seed, "Sampling seed for the local model")->capture_default_str();
+  cmd->add_option("--tools", a->tools, "Comma-separated tools to offer (default: all; '' for none)")
+      ->each([a](const std::string&) { a->tools_given = true; });
+  cmd->add_option("--max-steps", a->max_steps, "Model turns at most (default: [agent] max_steps)");
+  cmd->add_option("--max-tool-calls", a->max_tool_calls, "Tool calls at most (default: [agent] max_tool_calls)");
+  cmd->add_option("--max-tokens", a->max_tokens, "Generated tokens at most, thinking included (default: [agent] max_tokens)");
+  cmd->add_option("--timeout", a->timeout_s, "Wall-time budget in seconds (default: [agent] max_wall_s)");
+  cmd->add_flag("--no-think", a->no_think, "Use the model's non-thinking mode (Qwen3 enable_thinking=false)");
+  cmd->add_flag("--hide-thinking", a->hide_thinking, "Let the model think, but do not show its thinking");
+  cmd->add_flag("--json", a->json, "Print one JSON object (status, answer, usage, trace) instead of streaming");
+  cmd->add_option("--trace", a->trace_path, "Write the JSONL trace here (default: [trace] dir)");
+  cmd->add_flag("--no-trace", a->no_trace, "Do not write a trace");
+  cmd->footer(
+      "Exit codes: 0 answered; 1 no answer (step, token, tool-call or time budget spent, turn too long, context "
+      "full); 2 usage; 3 model, config or task file error; 4 output or trace I/O error; 5 the model backend failed "
+      "(server unreachable, key refused); 130 interrupted.");
+  cmd->callback([a, &exit_code] { exit_code = run_task(*a); });
+}
+
+}  // namespace scout::cli

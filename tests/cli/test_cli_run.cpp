@@ -1,0 +1,155 @@
+// scout run and scout trace end to end: the real executable against a real OpenAI-compatible
+// server on 127.0.0.1 (the replay server, in this process) and against a local model file.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/common/process.h"
+#include "tests/engine/session/tiny_models.h"
+#include "tests/support/replay_server.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using scout::test::CommandResult;
+using scout::test::ReplayServer;
+using scout::test::run_command;
+const auto quote = scout::test::shell_quote;
+
+const std::string kKey = "sk-scout-test-0123456789abcdef";
+
+std::string scout_binary() { return quote(std::string(SCOUT_BINARY_DIR) + "/cli/scout"); }
+
+// Runs scout with a clean environment for config and keys; `redirect` picks the streams kept.
+CommandResult run_scout(const std::string& args, const std::string& redirect = "2>&1") {
+  const fs::path home = fs::path(SCOUT_BINARY_DIR) / "test-scratch" / "run-home";
+  fs::create_directories(home);
+  return run_command("env -u BRAVE_API_KEY -u TAVILY_API_KEY HOME=" + quote(home.string()) +
+                     " XDG_CONFIG_HOME= XDG_STATE_HOME= OPENAI_API_KEY=" + kKey + " " + scout_binary() + " " + args +
+                     " " + redirect);
+}
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::path(SCOUT_BINARY_DIR) / "test-scratch" / "cli-run";
+  fs::create_directories(dir);
+  return dir / name;
+}
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The model asks for Python, reads the result and answers.
+const char* kComputeScript = R"json({"model": "replay-model", "responses": [
+  {"reasoning": "I will compute it.", "tool_calls": [{"id": "call_a", "name": "run_code",
+    "arguments": {"language": "python", "code": "print(6 * 7)"}}]},
+  {"reasoning": "The program printed 42.", "content": "The answer is 42.",
+   "usage": {"prompt_tokens": 120, "completion_tokens": 12}}
+]})json";
+
+}  // namespace
+
+TEST_CASE("scout run against a remote server runs the model's tool call and answers", "[cli][run]") {
+  ReplayServer server(kComputeScript);
+  auto r = run_scout("run --remote " + server.base_url() + " -m replay-model --tools run_code --no-trace --json " +
+                         quote("What is 6 times 7?"),
+                     "2>/dev/null");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.output);
+  CHECK(j["status"] == "answered");
+  CHECK(j["answer"] == "The answer is 42.");
+  CHECK(j["steps"] == 2);
+  CHECK(j["tool_calls"] == 1);
+  CHECK(j["trace"].is_null());
+  const auto requests = server.requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].header("Authorization") == "Bearer " + kKey);
+  const auto messages = requests[1].json()["messages"];
+  REQUIRE(messages.size() == 3);
+  CHECK(messages[2]["role"] == "tool");
+  CHECK(messages[2]["tool_call_id"] == "call_a");
+  CHECK(messages[2]["content"].get<std::string>().find("42") != std::string::npos);
+}
+
+TEST_CASE("scout run prints only the answer on stdout when stdout is not a terminal", "[cli][run]") {
+  ReplayServer server(kComputeScript);
+  auto r = run_scout("run --remote " + server.base_url() + " -m replay-model --tools run_code --no-trace " +
+                         quote("What is 6 times 7?"),
+                     "2>/dev/null");
+  CHECK(r.exit_code == 0);
+  CHECK(r.output == "The answer is 42.\n");
+  auto both = run_scout("run --remote " + server.base_url() + " -m replay-model --tools run_code --no-trace x");
+  CHECK(both.exit_code == 5);  // the script is used up: the server answers 400, which is not retried
+}
+
+TEST_CASE("scout run writes a trace that scout trace shows, with the API key redacted", "[cli][run][trace]") {
+  ReplayServer server(R"({"responses": [
+    {"content": "Your key is sk-scout-test-0123456789abcdef, I saw it.", "finish_reason": "stop"}]})");
+  const fs::path trace = scratch("redacted.jsonl");
+  fs::remove(trace);
+  auto r = run_scout("run --remote " + server.base_url() + " -m m --tools '' --trace " + quote(trace.string()) + " hi");
+  CHECK(r.exit_code == 0);
+  const std::string text = slurp(trace);
+  CHECK(text.find(kKey) == std::string::npos);
+  CHECK(text.find("Your key is [redacted]") != std::string::npos);
+  auto shown = run_scout("trace " + quote(trace.string()));
+  CHECK(shown.exit_code == 0);
+  CHECK(shown.output.find("Task: hi") != std::string::npos);
+  CHECK(shown.output.find("answered after 1 steps") != std::string::npos);
+}
+
+TEST_CASE("a refused API key ends scout run with exit 5 and a message naming the variable", "[cli][run]") {
+  ReplayServer server(R"({"responses": [{"status": 401, "body": {"error": {"message": "Incorrect API key provided"}}}]})");
+  auto r = run_scout("run --remote " + server.base_url() + " -m m --no-trace hi");
+  INFO(r.output);
+  CHECK(r.exit_code == 5);
+  CHECK(r.output.find("OPENAI_API_KEY") != std::string::npos);
+  CHECK(r.output.find(kKey) == std::string::npos);
+}
+
+TEST_CASE("scout run with a local model reads the task and stops within its token budget", "[cli][run]") {
+  const std::string model = scout::test::tiny_model_path({scout::Arch::qwen3moe, scout::GgmlType::F32});
+  const fs::path trace = scratch("local.jsonl");
+  auto r = run_scout("run -m " + quote(model) + " -t 1 --max-tokens 12 --tools '' --json --trace " +
+                         quote(trace.string()) + " " + quote("Say hello."),
+                     "2>/dev/null");
+  INFO(r.output);
+  REQUIRE((r.exit_code == 0 || r.exit_code == 1));
+  const auto j = nlohmann::json::parse(r.output);
+  CHECK(j["usage"]["completion_tokens"].get<int>() <= 12);
+  CHECK(j["usage"]["prefilled_tokens"].get<int>() == j["usage"]["prompt_tokens"].get<int>());
+  CHECK(j["backend"].get<std::string>().rfind("local qwen3moe", 0) == 0);
+  CHECK(slurp(trace).find("\"type\":\"run_end\"") != std::string::npos);
+}
+
+TEST_CASE("scout run refuses bad invocations with the documented exit codes", "[cli][run]") {
+  CHECK(run_scout("run hi").exit_code == 2);  // no model configured
+  CHECK(run_scout("run -m /nonexistent/model.gguf hi").exit_code == 3);
+  CHECK(run_scout("run -m /nonexistent/model.gguf --tools web_search,bogus hi").exit_code == 2);
+  CHECK(run_scout("run --remote http://127.0.0.1:9/v1 hi").exit_code == 2);  // no model name
+  CHECK(run_scout("trace /nonexistent/trace.jsonl").exit_code == 3);
+}
+
+TEST_CASE("SIGTERM stops scout run cleanly: exit 130 and a complete trace", "[cli][run]") {
+  ReplayServer server(R"({"responses": [{"reasoning": "thinking for a long time", "stall_after_chunks": 2}]})");
+  const fs::path trace = scratch("interrupted.jsonl");
+  fs::remove(trace);
+  // The run stalls inside the model's turn; the signal must stop it.
+  auto r = run_command("env HOME=/nonexistent XDG_CONFIG_HOME= OPENAI_API_KEY=x " + scout_binary() + " run --remote " +
+                       server.base_url() + " -m m --tools '' --trace " + quote(trace.string()) +
+                       " hi >/dev/null 2>&1 & pid=$!; "
+                       "for i in $(seq 1 100); do grep -q turn_start " + quote(trace.string()) +
+                       " 2>/dev/null && break; sleep 0.1; done; kill -TERM $pid; wait $pid; echo $?");
+  CHECK(r.output == "130\n");
+  const std::string text = slurp(trace);
+  CHECK(text.find("\"status\":\"cancelled\"") != std::string::npos);
+}
