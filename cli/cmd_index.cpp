@@ -125,7 +125,7 @@ int run_index(const IndexArgs& a) {
 void register_index(CLI::App& app, int& exit_code) {
   auto a = std::make_shared<IndexArgs>();
   auto* cmd = app.add_subcommand("index", "Build or search the offline full-text index of local documents");
-  cmd->add_option("paths", a->paths, "Files and folders to index (folders recursively: .html .htm .md .txt .rst)");
+  cmd->add_option("paths", a->paths, "Files and folders to index (folders recursively: .html .htm .md .txt .rst .pdf)");
   cmd->add_option("--db", a->db, "Index file (default: $XDG_DATA_HOME/scout/index.sqlite or ~/.local/share/scout/index.sqlite)");
   auto* search = cmd->add_option("-s,--search", a->query, "Search the index for QUERY (plain words) and print the best matches");
   cmd->add_option("-n,--n-results", a->n_results, "Most results to print")->capture_default_str()->check(CLI::Range(1, 10000));

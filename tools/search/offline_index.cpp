@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "tools/fetch/content_decode.h"
 #include "tools/search/text_extract.h"
 
 namespace fs = std::filesystem;
@@ -24,6 +25,8 @@ constexpr int32_t kApplicationId = 0x53434958;  // 'SCIX'
 constexpr int32_t kSchemaVersion = 1;
 // Files larger than this are not documents a reader wants from a search (logs, dumps).
 constexpr uintmax_t kMaxFileBytes = 64u << 20;
+// Text kept from one PDF: a book's worth; the rest of a larger document is not indexed.
+constexpr std::size_t kMaxPdfTextBytes = 16u << 20;
 // BM25 column weights: a word in the title says more about the document than one in the body.
 // The snippet always comes from the body (column 1): the title is returned beside it anyway.
 constexpr const char* kSearchSql =
@@ -247,9 +250,16 @@ Result<AddOutcome> OfflineIndex::add_file_in_transaction(const fs::path& file) {
   auto bytes = read_file(abs, stamp->size);
   if (!bytes) return Unexpected{bytes.error()};
   const auto format = format_for_extension(abs.extension().string()).value_or(DocumentFormat::kText);
-  ExtractedDocument doc = format == DocumentFormat::kHtml       ? extract_html(*bytes)
-                          : format == DocumentFormat::kMarkdown ? extract_markdown(*bytes)
-                                                                : extract_plain_text(*bytes);
+  ExtractedDocument doc;
+  if (format == DocumentFormat::kPdf) {
+    auto pdf = tools::fetch::pdf_to_text(*bytes, kMaxPdfTextBytes);
+    if (!pdf) return make_error(abs.string() + ": " + pdf.error().message);
+    doc = ExtractedDocument{pdf->title, std::move(pdf->text)};
+  } else {
+    doc = format == DocumentFormat::kHtml       ? extract_html(*bytes)
+          : format == DocumentFormat::kMarkdown ? extract_markdown(*bytes)
+                                                : extract_plain_text(*bytes);
+  }
   if (doc.title.empty()) doc.title = abs.stem().string();
 
   if (old_id >= 0) {

@@ -276,6 +276,7 @@ std::optional<DocumentFormat> format_for_extension(std::string_view extension) {
   if (ext == ".html" || ext == ".htm" || ext == ".xhtml") return DocumentFormat::kHtml;
   if (ext == ".md" || ext == ".markdown") return DocumentFormat::kMarkdown;
   if (ext == ".txt" || ext == ".rst") return DocumentFormat::kText;
+  if (ext == ".pdf") return DocumentFormat::kPdf;
   return std::nullopt;
 }
 

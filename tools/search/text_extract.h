@@ -8,7 +8,7 @@
 
 namespace scout {
 
-enum class DocumentFormat { kHtml, kMarkdown, kText };
+enum class DocumentFormat { kHtml, kMarkdown, kText, kPdf };
 
 struct ExtractedDocument {
   std::string title;  // empty when the document names none
@@ -29,8 +29,8 @@ ExtractedDocument extract_markdown(std::string_view markdown);
 // is short enough to read as one.
 ExtractedDocument extract_plain_text(std::string_view text);
 
-// The format a file's extension names (.html .htm .xhtml, .md .markdown, .txt .rst, any case),
-// or nullopt for anything else.
+// The format a file's extension names (.html .htm .xhtml, .md .markdown, .txt .rst, .pdf, any
+// case), or nullopt for anything else. PDF text comes from tools/fetch/content_decode.h.
 std::optional<DocumentFormat> format_for_extension(std::string_view extension);
 
 }  // namespace scout

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "tests/tools/pdf_fixture.h"
 #include "tools/search/offline_index.h"
 
 namespace fs = std::filesystem;
@@ -268,4 +269,27 @@ TEST_CASE("the Python documentation indexes quickly and 'json loads' finds the j
   size_t unchanged = 0;
   REQUIRE(index->add_files(*files, [&](const scout::FileReport& r) { unchanged += r.outcome && *r.outcome == AddOutcome::kUnchanged; }));
   CHECK(unchanged == files->size());
+}
+
+TEST_CASE("PDF files are indexed by their text and title", "[search]") {
+  const auto dir = scratch("pdf");
+  write(dir / "docs" / "report.pdf", scout::test::make_pdf({"Quarterly report", "Lantern sales grew by 12 percent"},
+                                                           "Lantern Report"));
+  write(dir / "docs" / "broken.pdf", "%PDF-1.4\nthis is not a PDF body\n");
+  auto files = scout::find_indexable_files({dir / "docs"});
+  REQUIRE(files);
+  CHECK(files->size() == 2);
+  auto index = OfflineIndex::create(dir / "index.sqlite");
+  REQUIRE(index);
+  auto added = index->add_file(dir / "docs" / "report.pdf");
+  INFO((added ? "" : added.error().message));
+  REQUIRE(added);
+  auto hits = index->search("lantern sales", 5);
+  REQUIRE(hits);
+  REQUIRE(hits->size() == 1);
+  CHECK((*hits)[0].title == "Lantern Report");
+  CHECK_THAT((*hits)[0].snippet, Contains("**Lantern**") && Contains("**sales**"));
+  auto broken = index->add_file(dir / "docs" / "broken.pdf");
+  REQUIRE(!broken);
+  CHECK_THAT(broken.error().message, Contains("broken.pdf"));
 }
