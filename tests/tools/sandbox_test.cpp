@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
@@ -362,4 +364,21 @@ TEST_CASE("A bubblewrap that cannot set up the sandbox is an error naming user n
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message.find("could not start the sandbox") != std::string::npos);
   CHECK(r.error().message.find("user namespaces") != std::string::npos);
+}
+
+TEST_CASE("A set cancel flag stops the run and its processes, and the result says cancelled", "[sandbox]") {
+  std::atomic<bool> cancel{true};
+  scout::SandboxRequest req;
+  req.language = SandboxLanguage::bash;
+  const std::string name = "scout-cancel-" + std::to_string(::getpid());
+  req.code = "exec -a " + name + " sleep 600\n";
+  req.limits = short_limits();
+  req.limits.wall_seconds = 20;  // without the flag the run would end here, as timed out
+  req.cancel = &cancel;
+  auto r = scout::run_in_sandbox(req);
+  REQUIRE(r);
+  CHECK(r->cancelled);
+  CHECK_FALSE(r->timed_out);
+  CHECK(r->killed_for == "cancelled");
+  CHECK(wait_for_no_processes(name) == 0);
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -80,7 +81,11 @@ asio::awaitable<ToolOutput> RunCodeTool::invoke(Json arguments, ToolContext /*ct
   request.allow_unsandboxed = options_.allow_unsandboxed;
   request.bwrap_path = options_.bwrap_path;
 
-  auto run = [request = std::move(request)]() -> Result<SandboxResult> {
+  // A cancelled call stops the program too, not only the wait for it: the flag outlives the
+  // call in the worker's copy of the lambda.
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  request.cancel = cancel.get();
+  auto run = [request = std::move(request), cancel]() -> Result<SandboxResult> {
     try {
       return run_in_sandbox(request);
     } catch (const std::exception& e) {  // e.g. bad_alloc: report it instead of ending the thread
@@ -90,6 +95,7 @@ asio::awaitable<ToolOutput> RunCodeTool::invoke(Json arguments, ToolContext /*ct
   auto [ec, result] = co_await async_run_blocking(workers_.get_executor(), std::move(run),
                                                   asio::as_tuple(asio::use_awaitable));
   if (ec == asio::error::operation_aborted) {
+    cancel->store(true, std::memory_order_relaxed);
     co_return ToolOutput::failure("run_code was cancelled; the program's output was discarded.",
                                   Json{{"cancelled", true}});
   }

@@ -96,6 +96,7 @@ std::string classify(const SandboxResult& r, const SandboxLimits& lim, bool outp
   bool fork_failed = contains(r.stderr_text, "Resource temporarily unavailable") ||
                      contains(r.stderr_text, "BlockingIOError") ||
                      contains(r.stderr_text, "fork: retry");
+  if (r.cancelled) return "cancelled";
   if (r.timed_out) {
     std::string why = "wall-clock limit (" + seconds_text(lim.wall_seconds) + ")";
     return fork_failed ? why + "; " + procs : why;
@@ -330,6 +331,10 @@ Result<SandboxResult> run_in_sandbox(const SandboxRequest& request) {
     const auto now = Clock::now();
     if (!killed && !reaped && now >= deadline) {
       result.timed_out = true;
+      kill_all();
+    }
+    if (!killed && !reaped && request.cancel != nullptr && request.cancel->load(std::memory_order_relaxed)) {
+      result.cancelled = true;
       kill_all();
     }
     // The program is gone but something still holds a pipe (only possible unsandboxed, or a

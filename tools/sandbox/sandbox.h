@@ -16,6 +16,7 @@
 // up to the wall-time limit plus a short grace period.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -46,6 +47,10 @@ struct SandboxRequest {
   bool allow_unsandboxed = false;
   // The bubblewrap executable; empty means search PATH, then /usr/bin and /bin.
   std::string bwrap_path;
+  // When set, another thread may set it to true to stop the run: every process of the
+  // container is killed within ~20 ms (as at the wall-clock limit) and the result says
+  // `cancelled`. Must outlive the call.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct SandboxResult {
@@ -55,6 +60,7 @@ struct SandboxResult {
   std::string stderr_text;
   bool truncated = false;   // output cap hit; a "[output truncated at N bytes]" line is appended
   bool timed_out = false;   // the wall-clock limit ended the run
+  bool cancelled = false;   // SandboxRequest::cancel stopped the run
   std::string killed_for;   // the limit that ended or broke the run, human readable; "" if none
   bool sandboxed = true;    // false when it ran with rlimits only (allow_unsandboxed)
   std::string note;         // anything the caller should tell the user, e.g. running unsandboxed
