@@ -244,4 +244,20 @@ std::string join_url(std::string_view base, std::string_view path) {
   return std::string(base) + "/" + std::string(path);
 }
 
+Result<std::vector<SearchResult>> results_with_content(const nlohmann::json& body, std::size_t max_results,
+                                                       const std::string& provider_label, const std::string& source,
+                                                       const std::string& what_is_it) {
+  const auto results = body.is_object() ? body.find("results") : body.end();
+  if (!body.is_object() || results == body.end() || !results->is_array())
+    return make_error(provider_label + " answered JSON without a \"results\" list" + what_is_it);
+  std::vector<SearchResult> out;
+  for (const auto& r : *results) {
+    if (out.size() >= max_results) break;
+    std::string url = string_at(r, "url");
+    if (url.empty()) continue;
+    out.push_back(SearchResult{string_at(r, "title"), std::move(url), string_at(r, "content"), source});
+  }
+  return out;
+}
+
 }  // namespace scout::tools::provider_detail

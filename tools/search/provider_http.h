@@ -46,6 +46,13 @@ std::string redact(std::string text, const std::string& secret);
 // The string at `key` in `object`, or "" when it is missing or not a string.
 std::string string_at(const nlohmann::json& object, const char* key);
 
+// The "results" array both SearxNG and Tavily answer with ([{title, url, content}]), at most
+// max_results entries with a URL, or an error naming the provider (`what_is_it` ends the message,
+// e.g. "; is searxng_url a SearxNG instance?").
+Result<std::vector<SearchResult>> results_with_content(const nlohmann::json& body, std::size_t max_results,
+                                                       const std::string& provider_label, const std::string& source,
+                                                       const std::string& what_is_it = "");
+
 // "{base}{path}" with exactly one '/' between them.
 std::string join_url(std::string_view base, std::string_view path);
 

@@ -41,17 +41,7 @@ class TavilyProvider final : public SearchProvider {
     auto body = co_await fetch_json(std::move(req), options_);
     if (!body) co_return Unexpected<Error>{body.error()};
 
-    const auto results = body->is_object() ? body->find("results") : body->end();
-    if (!body->is_object() || results == body->end() || !results->is_array())
-      co_return make_error("Tavily answered JSON without a \"results\" list");
-    std::vector<SearchResult> out;
-    for (const auto& r : *results) {
-      if (out.size() >= max_results) break;
-      std::string url = string_at(r, "url");
-      if (url.empty()) continue;
-      out.push_back(SearchResult{string_at(r, "title"), std::move(url), string_at(r, "content"), id()});
-    }
-    co_return out;
+    co_return results_with_content(*body, max_results, "Tavily", id(), "");
   }
 
  private:
