@@ -1,15 +1,9 @@
-// Client: one HTTP/1.1 exchange per hop over Beast/Asio, with the SSRF guard, redirects, caps,
-// decoding and cancellation described in http_client.h.
-//
-// Reading is done by hand: raw reads with a per-read expiry (the idle timeout, bounded by the
-// total deadline) are fed to a Beast basic_parser through put(), whose callbacks pass body bytes
-// through the decoder to the body or the sink. The parser never owns a body buffer, so a large
-// or endless body costs no more memory than one read plus the cap.
+// Client: the hops of a fetch (resolve, check every address, connect, TLS, then exchange.cpp's
+// request and response), redirects between them, and cancellation (see http_client.h).
 #include "tools/http/http_client.h"
 
 #include <netdb.h>
 #include <sys/socket.h>
-#include <zlib.h>
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -29,224 +23,22 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/basic_parser.hpp>
-#include <boost/beast/http/error.hpp>
 
+#include "tools/http/client_detail.h"
 #include "tools/registry/run_blocking.h"
 
 namespace scout::tools::http {
 
 namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
+using namespace detail;
 
 namespace {
 
-constexpr std::size_t kReadChunk = 64 * 1024;
-constexpr std::size_t kMaxUnparsed = 1 << 20;  // a framing line (header, chunk size) longer than this is an attack
-constexpr std::uint32_t kHeaderLimit = 64 * 1024;
-constexpr int kMaxInterimResponses = 8;
-constexpr const char* kUserAgent = "Scout/0.1 (+https://github.com/scout-agent)";
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-std::string seconds_text(std::chrono::milliseconds d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g s", static_cast<double>(d.count()) / 1000.0);
-  return buf;
-}
-
-// The URL as error messages show it: query values whose names suggest a secret are hidden
-// (some APIs take their key in the query string).
-std::string shown_url(const Url& url) {
-  std::string s = url.str();
-  const std::size_t q = s.find('?');
-  if (q == std::string::npos) return s;
-  std::string out = s.substr(0, q + 1);
-  std::string_view query(s);
-  query.remove_prefix(q + 1);
-  bool first = true;
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const std::size_t eq = pair.find('=');
-    const std::string name = lower(pair.substr(0, eq));
-    const bool secret = name.find("key") != std::string::npos || name.find("token") != std::string::npos ||
-                        name.find("secret") != std::string::npos || name.find("password") != std::string::npos ||
-                        name.find("auth") != std::string::npos || name.find("sig") != std::string::npos;
-    if (!first) out += '&';
-    first = false;
-    if (secret && eq != std::string_view::npos) {
-      out += std::string(pair.substr(0, eq)) + "=REDACTED";
-    } else {
-      out += pair;
-    }
-  }
-  return out;
-}
-
-HttpError make_http_error(ErrorKind kind, std::string message) { return HttpError{kind, std::move(message)}; }
-
-// ---- Content-Encoding -------------------------------------------------------------------------
-
-// gzip / deflate (zlib-wrapped or raw, detected from the first bytes) decoding into pieces of at
-// most kOutChunk bytes, so a caller that stops taking output stops the decompression too.
-class Inflater {
- public:
-  enum class Format { gzip, deflate };
-  explicit Inflater(Format format) : format_(format) {}
-  ~Inflater() {
-    if (initialized_) inflateEnd(&zs_);
-  }
-  Inflater(const Inflater&) = delete;
-  Inflater& operator=(const Inflater&) = delete;
-
-  // Decodes `input`, calling out(piece) for each piece; out returns false to stop. Returns false
-  // on corrupt data (error() says why).
-  template <class Out>
-  bool feed(std::string_view input, Out&& out) {
-    if (done_) return true;  // trailing bytes after the compressed stream are ignored
-    if (!initialized_) {
-      pending_.append(input);
-      if (format_ == Format::deflate && pending_.size() < 2) return true;
-      int window_bits = 15 + 16;  // gzip
-      if (format_ == Format::deflate) {
-        const auto b0 = static_cast<unsigned char>(pending_[0]);
-        const auto b1 = static_cast<unsigned char>(pending_[1]);
-        const bool zlib_header = (b0 & 0x0f) == 8 && ((b0 << 8) | b1) % 31 == 0;
-        window_bits = zlib_header ? 15 : -15;
-      }
-      zs_ = z_stream{};
-      if (inflateInit2(&zs_, window_bits) != Z_OK) {
-        error_ = "zlib could not start";
-        return false;
-      }
-      initialized_ = true;
-      std::string first = std::move(pending_);
-      pending_.clear();
-      return run(first, out);
-    }
-    return run(input, out);
-  }
-
-  bool finished() const { return done_; }
-  bool stopped() const { return stopped_; }
-  const std::string& error() const { return error_; }
-
- private:
-  template <class Out>
-  bool run(std::string_view input, Out& out) {
-    zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
-    zs_.avail_in = static_cast<uInt>(input.size());
-    char buf[kOutChunk];
-    while (!done_) {
-      zs_.next_out = reinterpret_cast<Bytef*>(buf);
-      zs_.avail_out = sizeof buf;
-      const int ret = inflate(&zs_, Z_NO_FLUSH);
-      const std::size_t produced = sizeof buf - zs_.avail_out;
-      if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
-        error_ = zs_.msg != nullptr ? zs_.msg : "corrupt compressed data";
-        return false;
-      }
-      if (produced > 0 && !out(std::string_view(buf, produced))) {
-        stopped_ = true;
-        return true;
-      }
-      if (ret == Z_STREAM_END) {
-        // gzip allows several members one after another; anything else after the end is ignored.
-        if (format_ == Format::gzip && zs_.avail_in >= 2 && zs_.next_in[0] == 0x1f && zs_.next_in[1] == 0x8b) {
-          inflateReset(&zs_);
-          continue;
-        }
-        done_ = true;
-        break;
-      }
-      if (zs_.avail_in == 0 && produced < sizeof buf) break;  // needs more input
-      if (ret == Z_BUF_ERROR && produced == 0) break;
-    }
-    return true;
-  }
-
-  static constexpr std::size_t kOutChunk = 16 * 1024;
-  Format format_;
-  z_stream zs_{};
-  bool initialized_ = false;
-  bool done_ = false;
-  bool stopped_ = false;
-  std::string pending_;
-  std::string error_;
-};
-
-// ---- the response parser ----------------------------------------------------------------------
-
-// Collects the status line and header fields; body bytes go to on_body (which returns false to
-// stop: the parser then reports an error that the read loop recognises as "stop").
-class ResponseParser final : public bhttp::basic_parser<false> {
- public:
-  int status = 0;
-  std::string reason;
-  std::vector<Header> headers;
-  std::function<bool(std::string_view)> on_body;
-  bool body_stopped = false;
-
- private:
-  void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int, error_code&) override {}
-  void on_response_impl(int code, beast::string_view reason_phrase, int version, error_code& ec) override {
-    if (version != 10 && version != 11) ec = bhttp::error::bad_version;
-    status = code;
-    reason = std::string(reason_phrase);
-  }
-  void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value, error_code&) override {
-    headers.emplace_back(std::string(name), std::string(value));
-  }
-  void on_header_impl(error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
-  std::size_t on_body_impl(beast::string_view body, error_code& ec) override { return take(body, ec); }
-  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code& ec) override {
-    return take(body, ec);
-  }
-  void on_finish_impl(error_code&) override {}
-
-  std::size_t take(beast::string_view body, error_code& ec) {
-    if (on_body && !on_body(std::string_view(body.data(), body.size()))) {
-      body_stopped = true;
-      ec = asio::error::operation_aborted;  // ends put(); the read loop checks body_stopped
-    }
-    return body.size();
-  }
-};
-
-std::string_view find_header(const std::vector<Header>& headers, std::string_view name) {
-  for (const auto& [k, v] : headers)
-    if (iequals(k, name)) return v;
-  return {};
-}
-
-bool is_redirect(int status) { return status == 301 || status == 302 || status == 303 || status == 307 || status == 308; }
+constexpr const char* kUserAgent = "Scout/0.1";
 
 bool valid_header_text(std::string_view s) {
   return std::none_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
@@ -260,36 +52,6 @@ bool valid_token(std::string_view s) {
 }
 
 bool same_origin(const Url& a, const Url& b) { return a.scheme == b.scheme && a.host == b.host && a.port == b.port; }
-
-// What one hop produced: a response, or a redirect to follow.
-struct HopOutcome {
-  Response response;
-  std::string location;  // non-empty: follow it
-};
-
-// Per-fetch state shared by the hops.
-struct FetchState {
-  const Options& options;
-  Clock::time_point deadline;
-  BodySink* sink;  // null for fetch()
-};
-
-// The expiry for the next operation: the phase limit, bounded by the total deadline.
-struct Expiry {
-  Clock::duration duration;
-  bool total = false;  // the deadline, not the phase limit, is what bounds it
-};
-
-Expiry expiry_for(const FetchState& st, std::chrono::milliseconds phase) {
-  const auto left = st.deadline - Clock::now();
-  if (left <= phase) return {std::max<Clock::duration>(left, Clock::duration::zero()), true};
-  return {phase, false};
-}
-
-HttpError total_timeout_error(const FetchState& st, const Url& url) {
-  return make_http_error(ErrorKind::timeout, "fetching " + shown_url(url) + " took longer than the total timeout of " +
-                                                 seconds_text(st.options.total_timeout));
-}
 
 }  // namespace
 
@@ -357,9 +119,6 @@ struct Client::Impl {
   asio::awaitable<HttpResult<HopOutcome>> hop(const Url& url, const std::string& method,
                                               const std::vector<Header>& headers, const std::string& body,
                                               FetchState& st);
-  template <class Stream>
-  asio::awaitable<HttpResult<HopOutcome>> exchange(Stream& stream, const Url& url, const std::string& request_text,
-                                                   bool head_request, FetchState& st);
   asio::awaitable<HttpResult<Response>> run(Request request, Options options, BodySink* sink);
 };
 
@@ -547,164 +306,6 @@ asio::awaitable<HttpResult<HopOutcome>> Client::Impl::hop(const Url& url, const 
                                                              ") failed: " + hec.message()));
   }
   co_return co_await exchange(tls, url, request_text, head_request, st);
-}
-
-template <class Stream>
-asio::awaitable<HttpResult<HopOutcome>> Client::Impl::exchange(Stream& stream, const Url& url, const std::string& request_text,
-                                                               bool head_request, FetchState& st) {
-  const std::string where = shown_url(url);
-  auto io_error = [&](const error_code& ec, const Expiry& expiry, const char* doing) -> HttpError {
-    if (ec == beast::error::timeout) {
-      if (expiry.total) return total_timeout_error(st, url);
-      return make_http_error(ErrorKind::timeout, std::string("no data from ") + url.host + " for " +
-                                                     seconds_text(st.options.idle_timeout) + " (the idle timeout) while " +
-                                                     doing + " " + where);
-    }
-    if (ec == asio::error::operation_aborted)
-      return make_http_error(ErrorKind::cancelled, "the fetch of " + where + " was cancelled");
-    return make_http_error(ErrorKind::closed, std::string("the connection to ") + url.host + " failed while " + doing +
-                                                  " " + where + ": " + ec.message());
-  };
-
-  Expiry expiry = expiry_for(st, st.options.idle_timeout);
-  beast::get_lowest_layer(stream).expires_after(expiry.duration);
-  auto [wec, written] = co_await asio::async_write(stream, asio::buffer(request_text), asio::as_tuple(asio::use_awaitable));
-  (void)written;
-  if (wec) co_return Unexpected(io_error(wec, expiry, "sending the request to"));
-
-  HopOutcome outcome;
-  Response& response = outcome.response;
-  std::optional<ResponseParser> parser;
-  auto new_parser = [&] {
-    parser.emplace();
-    parser->header_limit(kHeaderLimit);
-    parser->body_limit(boost::none);
-    parser->skip(head_request);
-  };
-  new_parser();
-
-  // Body plumbing, set up once the final header is in.
-  std::optional<Inflater> inflater;
-  bool streaming = false;
-  std::size_t delivered = 0;
-  bool stop = false;
-  std::string decode_error;
-  auto deliver = [&](std::string_view piece) -> bool {
-    const std::size_t cap = st.options.max_body_bytes;
-    if (delivered + piece.size() > cap) {
-      piece = piece.substr(0, cap - delivered);
-      response.truncated = true;
-      stop = true;
-    }
-    delivered += piece.size();
-    if (!piece.empty()) {
-      if (streaming) {
-        if (!(*st.sink)(piece)) stop = true;
-      } else {
-        response.body.append(piece);
-      }
-    }
-    return !stop;
-  };
-  std::size_t raw_bytes = 0;
-  auto on_raw_body = [&](std::string_view raw) -> bool {
-    raw_bytes += raw.size();
-    if (!inflater) return deliver(raw);
-    if (!inflater->feed(raw, deliver)) {
-      decode_error = inflater->error();
-      return false;
-    }
-    return !stop;
-  };
-
-  beast::flat_buffer buffer;
-  bool header_handled = false;
-  int interim_responses = 0;
-  for (;;) {
-    if (buffer.size() > 0) {
-      error_code pec;
-      const std::size_t used = parser->put(buffer.data(), pec);
-      buffer.consume(used);
-      if (!decode_error.empty())
-        co_return Unexpected(make_http_error(ErrorKind::protocol, "the compressed body from " + where +
-                                                                      " could not be decoded: " + decode_error));
-      if (stop || parser->body_stopped) break;
-      if (pec && pec != bhttp::error::need_more)
-        co_return Unexpected(make_http_error(ErrorKind::protocol, "malformed HTTP response from " + url.host + " (" +
-                                                                      where + "): " + pec.message()));
-      if (parser->is_header_done() && !header_handled) {
-        if (parser->status / 100 == 1 && parser->status != 101) {  // interim response: the real one follows
-          if (++interim_responses > kMaxInterimResponses)
-            co_return Unexpected(make_http_error(ErrorKind::protocol, "malformed HTTP response from " + url.host + " (" + where +
-                                                                          "): more than " + std::to_string(kMaxInterimResponses) +
-                                                                          " interim (1xx) responses"));
-          new_parser();
-          continue;
-        }
-        header_handled = true;
-        response.status = parser->status;
-        response.reason = parser->reason;
-        response.headers = parser->headers;
-        const std::string_view location = find_header(response.headers, "Location");
-        if (is_redirect(response.status) && !location.empty() && st.options.max_redirects > 0) {
-          outcome.location = trim(location);
-          co_return outcome;  // the body of a redirect is not read
-        }
-        if (st.options.decode_content) {
-          const std::string encoding = lower(trim(find_header(response.headers, "Content-Encoding")));
-          if (encoding == "gzip" || encoding == "x-gzip") {
-            inflater.emplace(Inflater::Format::gzip);
-          } else if (encoding == "deflate") {
-            inflater.emplace(Inflater::Format::deflate);
-          } else if (!encoding.empty() && encoding != "identity") {
-            co_return Unexpected(make_http_error(ErrorKind::protocol, "the response from " + where +
-                                                                          " uses Content-Encoding \"" + encoding.substr(0, 40) +
-                                                                          "\", which is not supported"));
-          }
-        }
-        streaming = st.sink != nullptr && response.status / 100 == 2;
-        parser->on_body = on_raw_body;
-        parser->eager(true);
-        continue;  // parse whatever body bytes are already buffered
-      }
-      if (parser->is_done()) break;
-      if (used > 0 && buffer.size() > 0) continue;
-    }
-    if (parser->is_done()) break;
-    if (buffer.size() > kMaxUnparsed)
-      co_return Unexpected(make_http_error(ErrorKind::protocol, "malformed HTTP response from " + url.host + " (" + where +
-                                                                    "): a header or chunk line is too long"));
-    expiry = expiry_for(st, st.options.idle_timeout);
-    if (expiry.duration <= Clock::duration::zero()) co_return Unexpected(total_timeout_error(st, url));
-    beast::get_lowest_layer(stream).expires_after(expiry.duration);
-    auto [rec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), asio::as_tuple(asio::use_awaitable));
-    if (rec == asio::error::eof || rec == ssl::error::stream_truncated) {
-      if (!parser->is_header_done())
-        co_return Unexpected(make_http_error(ErrorKind::closed, "the server " + url.host +
-                                                                    " closed the connection before sending a complete response header (" +
-                                                                    where + ")"));
-      error_code eec;
-      parser->put_eof(eec);
-      if (eec) {
-        co_return Unexpected(make_http_error(ErrorKind::closed, "the server " + url.host + " closed the connection before the whole body of " +
-                                                                    where + " was sent (" + std::to_string(delivered) +
-                                                                    " bytes received)"));
-      }
-      break;
-    }
-    if (rec)
-      co_return Unexpected(io_error(rec, expiry, header_handled ? "reading the body of" : "waiting for the response from"));
-    buffer.commit(n);
-  }
-  if (!header_handled) {  // a HEAD or body-less response finished within the first put
-    response.status = parser->status;
-    response.reason = parser->reason;
-    response.headers = parser->headers;
-  }
-  // An empty body is accepted whatever its Content-Encoding says (servers send that).
-  if (parser->is_done() && inflater && !inflater->finished() && !stop && raw_bytes > 0)
-    co_return Unexpected(make_http_error(ErrorKind::protocol, "the compressed body from " + where + " ended before the compressed stream did"));
-  co_return outcome;
 }
 
 asio::awaitable<HttpResult<Response>> Client::Impl::run(Request request, Options options, BodySink* sink) {
