@@ -54,6 +54,10 @@ struct TurnResult {
   std::vector<StreamEvent> issues;   // malformed output the model should hear about
   FinishReason finish = FinishReason::stop;
   Usage usage;
+
+  // Folds one streamed event into the turn: text onto content or reasoning, a call onto
+  // tool_calls, an issue onto issues.
+  void add(const StreamEvent& event);
 };
 
 // Receives each event as the model produces it (on the backend's executor, in order).

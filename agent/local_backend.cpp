@@ -133,12 +133,7 @@ asio::awaitable<Result<TurnResult>> LocalBackend::next_turn(TurnRequest request,
     if (events.empty()) return;
     asio::post(executor, [&turn, &sink, events = std::move(events)] {
       for (const auto& e : events) {
-        switch (e.kind) {
-          case StreamEvent::Kind::thinking_text: turn.message.reasoning += e.text; break;
-          case StreamEvent::Kind::answer_text: turn.message.content += e.text; break;
-          case StreamEvent::Kind::tool_call: turn.message.tool_calls.push_back(e.call); break;
-          case StreamEvent::Kind::issue: turn.issues.push_back(e); break;
-        }
+        turn.add(e);
         if (sink) sink(e);
       }
     });

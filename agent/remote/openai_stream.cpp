@@ -108,22 +108,9 @@ void TurnAssembler::add_thinking(std::string text) {
 
 void TurnAssembler::handle_parsed(std::vector<StreamEvent> events) {
   for (StreamEvent& e : events) {
-    switch (e.kind) {
-      case StreamEvent::Kind::thinking_text:
-        thinking_chars_ += count_code_points(e.text);
-        result_.message.reasoning += e.text;
-        break;
-      case StreamEvent::Kind::answer_text:
-        answer_chars_ += count_code_points(e.text);
-        result_.message.content += e.text;
-        break;
-      case StreamEvent::Kind::tool_call:
-        result_.message.tool_calls.push_back(e.call);
-        break;
-      case StreamEvent::Kind::issue:
-        result_.issues.push_back(e);
-        break;
-    }
+    if (e.kind == StreamEvent::Kind::thinking_text) thinking_chars_ += count_code_points(e.text);
+    if (e.kind == StreamEvent::Kind::answer_text) answer_chars_ += count_code_points(e.text);
+    result_.add(e);
     emit(e);
   }
 }
