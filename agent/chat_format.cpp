@@ -174,13 +174,15 @@ constexpr std::string_view kDsEos = "<｜end▁of▁sentence｜>";
 constexpr std::string_view kDsUser = "<｜User｜>";
 constexpr std::string_view kDsAssistant = "<｜Assistant｜>";
 
-// Mirrors the published template statement by statement, including behaviour that looks
+// Mirrors the published template statement by statement (the tools section aside, see
+// deepseek_tools_prompt), including behaviour that looks
 // unintended but is what the model's tokenizer ships: the tool list is never rendered; reasoning
 // is dropped; an assistant turn with text renders only the text (its tool calls are dropped);
 // the "calls begin" header is written only for the first tool-calling turn of the conversation
 // and the "calls end" + end-of-sentence markers only after the second and later calls of a turn;
 // "outputs begin" appears only before the first tool result of the conversation.
-std::string render_deepseek_v3(const std::vector<Message>& messages, const RenderOptions& options) {
+std::string render_deepseek_v3(const std::vector<Message>& messages, const std::vector<ToolSpec>& tools,
+                               const RenderOptions& options) {
   std::string out(kDsBos);
   bool first_system = true;
   for (const Message& m : messages) {
@@ -188,6 +190,10 @@ std::string render_deepseek_v3(const std::vector<Message>& messages, const Rende
     if (!first_system) out += "\n\n";
     out += m.content;
     first_system = false;
+  }
+  if (!tools.empty()) {
+    if (!first_system) out += "\n\n";
+    out += deepseek_tools_prompt(tools);
   }
   bool is_first = false;  // the template's ns.is_first: a tool-call header has been written
   bool is_tool = false;
@@ -236,6 +242,21 @@ std::string render_deepseek_v3(const std::vector<Message>& messages, const Rende
 
 }  // namespace
 
+std::string deepseek_tools_prompt(const std::vector<ToolSpec>& tools) {
+  std::string out = "## Tools\nYou have access to the following tools:\n\n";
+  for (const ToolSpec& tool : tools) {
+    out += "### " + tool.name + "\nDescription: " + tool.description + "\n\nParameters: " +
+           template_tojson(tool.parameters) + "\n\n";
+  }
+  out += "To call tools, write exactly:\n";
+  out += "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>TOOL_NAME\n```json\nARGUMENTS\n```"
+         "<｜tool▁call▁end｜><｜tool▁calls▁end｜>\n";
+  out += "TOOL_NAME is one of the tools above, ARGUMENTS a JSON object that follows its Parameters. For several "
+         "calls at once, put one <｜tool▁call▁begin｜>…<｜tool▁call▁end｜> after another inside the same "
+         "<｜tool▁calls▁begin｜>…<｜tool▁calls▁end｜>. The results come back as tool outputs.";
+  return out;
+}
+
 std::string template_tojson(const nlohmann::ordered_json& value) {
   std::string out;
   append_tojson(out, value);
@@ -253,7 +274,7 @@ const char* ChatFormat::name() const { return kind_ == Kind::qwen3 ? "qwen3" : "
 std::string ChatFormat::render(const std::vector<Message>& messages, const std::vector<ToolSpec>& tools,
                                const RenderOptions& options) const {
   if (kind_ == Kind::qwen3) return render_qwen3(messages, tools, options);
-  return render_deepseek_v3(messages, options);
+  return render_deepseek_v3(messages, tools, options);
 }
 
 std::vector<std::string> ChatFormat::stop_markers() const {
@@ -263,10 +284,22 @@ std::vector<std::string> ChatFormat::stop_markers() const {
 }
 
 StreamTags ChatFormat::stream_tags() const {
-  if (kind_ == Kind::qwen3) return {"<think>", "</think>", "<tool_call>", "</tool_call>"};
-  // DeepSeek-V3 does not think, and its tool-call markup (<｜tool▁calls▁begin｜> ... ```json)
-  // is not one the stream parser reads: its output is answer text only.
-  return {};
+  StreamTags tags;
+  if (kind_ == Kind::qwen3) {
+    tags.think_open = "<think>";
+    tags.think_close = "</think>";
+    tags.tool_call_open = "<tool_call>";
+    tags.tool_call_close = "</tool_call>";
+    return tags;
+  }
+  // DeepSeek-V3 writes no reasoning; its calls use the tokenizer's own special tokens.
+  tags.tool_call_open = "<｜tool▁call▁begin｜>";
+  tags.tool_call_close = "<｜tool▁call▁end｜>";
+  tags.tool_calls_open = "<｜tool▁calls▁begin｜>";
+  tags.tool_calls_close = "<｜tool▁calls▁end｜>";
+  tags.call_body = StreamTags::CallBody::deepseek;
+  tags.tool_sep = "<｜tool▁sep｜>";
+  return tags;
 }
 
 }  // namespace scout::agent

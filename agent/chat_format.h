@@ -8,9 +8,11 @@
 //
 // Formats:
 //   "qwen3"        Qwen3 (ChatML, <think>, <tool_call> JSON, <tool_response>).
-//   "deepseek-v3"  DeepSeek-V3's template as published with its tokenizer. It ignores the
-//                  tool list and reasoning, and renders tool calls with its own quirks (see
-//                  chat_format.cpp).
+//   "deepseek-v3"  DeepSeek-V3's template as published with its tokenizer. It ignores
+//                  reasoning and renders tool calls with its own quirks (see chat_format.cpp).
+//                  It renders no tool list either, so the tools are described at the end of
+//                  the system prompt (deepseek_tools_prompt), the way DeepSeek's model cards
+//                  tell users to; without tools the output is the template's, byte for byte.
 //
 // A ChatFormat is an immutable value; rendering is a pure function, safe from any thread.
 #pragma once
@@ -27,10 +29,24 @@ namespace scout::agent {
 // The markup the stream parser looks for in the model's output. An empty string means the
 // format has no such tag (its parser then never enters that state).
 struct StreamTags {
+  // How the text between tool_call_open and tool_call_close names the function and its arguments.
+  enum class CallBody {
+    // {"name": "f", "arguments": {...}} (Qwen3, Hermes style).
+    json_object,
+    // DeepSeek: `function<sep>NAME\n```json\n{...}\n```` (V3, R1), or `NAME<sep>{...}` (V3.1).
+    deepseek,
+  };
+
   std::string think_open;
   std::string think_close;
   std::string tool_call_open;
   std::string tool_call_close;
+  // Optional wrapper around a run of calls (DeepSeek's calls-begin/calls-end tokens). Inside it,
+  // whitespace between calls is layout, not answer text.
+  std::string tool_calls_open;
+  std::string tool_calls_close;
+  CallBody call_body = CallBody::json_object;
+  std::string tool_sep;  // CallBody::deepseek: separates the call type (or name) from the rest
 };
 
 struct RenderOptions {
@@ -68,5 +84,9 @@ class ChatFormat {
 // transformers): ", " between items, ": " after keys, keys in stored order, non-ASCII text kept
 // as UTF-8, control characters escaped. Invalid UTF-8 is replaced with U+FFFD.
 std::string template_tojson(const nlohmann::ordered_json& value);
+
+// The section describing `tools` and the call syntax that the deepseek-v3 format appends to the
+// system prompt (after a blank line), since DeepSeek's template has no place for them.
+std::string deepseek_tools_prompt(const std::vector<ToolSpec>& tools);
 
 }  // namespace scout::agent

@@ -53,6 +53,78 @@ const char* json_type_name(const ojson& j) {
   }
 }
 
+// Checks a parsed "arguments" value; empty on success.
+std::string check_arguments(const std::string& name, const ojson& arguments) {
+  if (arguments.is_object()) return {};
+  return "The tool call to '" + name + "' was not run: its arguments are " + json_type_name(arguments) +
+         ", not a JSON object.";
+}
+
+// {"name": "f", "arguments": {...}}; "arguments" may be left out by a function without
+// parameters.
+std::string read_json_object_call(std::string_view body, ToolCall& call) {
+  ojson parsed;
+  try {
+    parsed = ojson::parse(trim(body));
+  } catch (const std::exception& e) {
+    return "The tool call was not run: its body is not valid JSON (" + parse_error_text(e) + ").";
+  }
+  if (!parsed.is_object())
+    return std::string("The tool call was not run: its body is ") + json_type_name(parsed) + ", not a JSON object.";
+  const auto name = parsed.find("name");
+  if (name == parsed.end() || !name->is_string() || name->get<std::string>().empty())
+    return "The tool call was not run: it has no \"name\" string naming the function.";
+  call.name = name->get<std::string>();
+  if (const auto arguments = parsed.find("arguments"); arguments != parsed.end()) {
+    if (std::string problem = check_arguments(call.name, *arguments); !problem.empty()) return problem;
+    call.arguments = *arguments;
+  }
+  return {};
+}
+
+// DeepSeek-V3/R1 write `function<sep>NAME\n```json\n{...}\n```` and V3.1 writes
+// `NAME<sep>{...}`; both are read, and the code fence is optional in either. Arguments left
+// out entirely mean a call without parameters.
+std::string read_deepseek_call(std::string_view body, std::string_view sep, ToolCall& call) {
+  const std::size_t at = body.find(sep);
+  if (at == std::string_view::npos)
+    return "The tool call was not run: it has no " + std::string(sep) + " before the function name.";
+  const std::string before = trim(body.substr(0, at));
+  std::string_view rest = body.substr(at + sep.size());
+  std::string arguments_text;
+  if (before.empty() || before == "function") {
+    // The name runs to the end of its line (or to the arguments, if the model kept them on it).
+    const std::size_t name_end = std::min({rest.find('\n'), rest.find("```"), rest.find('{')});
+    call.name = trim(rest.substr(0, name_end));
+    arguments_text = name_end == std::string_view::npos ? std::string() : trim(rest.substr(name_end));
+  } else {
+    call.name = before;
+    arguments_text = trim(rest);
+  }
+  if (call.name.empty()) return "The tool call was not run: it names no function after " + std::string(sep) + ".";
+  if (arguments_text.rfind("```", 0) == 0) {
+    // Drop the opening fence with its language tag, and the closing fence if it is there.
+    const std::size_t line_end = arguments_text.find('\n');
+    arguments_text = line_end == std::string::npos ? std::string() : arguments_text.substr(line_end + 1);
+    if (arguments_text.size() >= 3 && arguments_text.compare(arguments_text.size() - 3, 3, "```") == 0)
+      arguments_text.resize(arguments_text.size() - 3);
+    arguments_text = trim(arguments_text);
+  }
+  if (arguments_text.empty()) return {};
+  ojson arguments;
+  try {
+    arguments = ojson::parse(arguments_text);
+  } catch (const std::exception& e) {
+    return "The tool call to '" + call.name + "' was not run: its arguments are not valid JSON (" +
+           parse_error_text(e) + ").";
+  }
+  if (std::string problem = check_arguments(call.name, arguments); !problem.empty()) return problem;
+  call.arguments = std::move(arguments);
+  return {};
+}
+
+bool blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
 }  // namespace
 
 StreamParser::StreamParser(StreamTags tags, Start start)
@@ -64,15 +136,22 @@ std::vector<const std::string*> StreamParser::active_tags() const {
   auto add = [&](const std::string& tag) {
     if (!tag.empty()) out.push_back(&tag);
   };
-  if (state_ == State::thinking) {
-    add(tags_.think_close);
-  } else if (state_ == State::answer) {
-    add(tags_.think_open);
-    add(tags_.think_close);
-    add(tags_.tool_call_open);
-    add(tags_.tool_call_close);
-  } else {
-    add(tags_.tool_call_close);
+  switch (state_) {
+    case State::thinking: add(tags_.think_close); break;
+    case State::answer:
+      add(tags_.think_open);
+      add(tags_.think_close);
+      add(tags_.tool_call_open);
+      add(tags_.tool_call_close);
+      add(tags_.tool_calls_open);
+      add(tags_.tool_calls_close);
+      break;
+    case State::call_block:
+      add(tags_.tool_call_open);
+      add(tags_.tool_call_close);
+      add(tags_.tool_calls_close);
+      break;
+    case State::tool_call: add(tags_.tool_call_close); break;
   }
   return out;
 }
@@ -85,42 +164,22 @@ void StreamParser::emit_text(std::vector<StreamEvent>& out, std::string text) co
   out.push_back(std::move(e));
 }
 
+std::string StreamParser::call_syntax_hint() const {
+  if (tags_.call_body == StreamTags::CallBody::deepseek)
+    return " Write each call as " + tags_.tool_call_open + "function" + tags_.tool_sep +
+           "<function-name>\n```json\n{<arguments>}\n```" + tags_.tool_call_close + ".";
+  return " Write each call as " + tags_.tool_call_open + "\n{\"name\": \"<function-name>\", \"arguments\": {<arguments>}}\n" +
+         tags_.tool_call_close + ".";
+}
+
 void StreamParser::finish_tool_call(std::vector<StreamEvent>& out, const std::string& body) {
   const std::string raw = tags_.tool_call_open + body + tags_.tool_call_close;
-  const std::string how = " Write each call as " + tags_.tool_call_open +
-                          "\n{\"name\": \"<function-name>\", \"arguments\": {<arguments>}}\n" +
-                          tags_.tool_call_close + ".";
-  ojson parsed;
-  try {
-    parsed = ojson::parse(trim(body));
-  } catch (const std::exception& e) {
-    out.push_back(call_issue("The tool call was not run: its body is not valid JSON (" + parse_error_text(e) + ")." + how,
-                        raw));
-    return;
-  }
-  if (!parsed.is_object()) {
-    out.push_back(call_issue(std::string("The tool call was not run: its body is ") + json_type_name(parsed) +
-                            ", not a JSON object." + how,
-                        raw));
-    return;
-  }
-  const auto name = parsed.find("name");
-  if (name == parsed.end() || !name->is_string() || name->get<std::string>().empty()) {
-    out.push_back(call_issue("The tool call was not run: it has no \"name\" string naming the function." + how, raw));
-    return;
-  }
   ToolCall call;
-  call.name = name->get<std::string>();
-  const auto arguments = parsed.find("arguments");
-  // A function without parameters may be called without "arguments".
-  if (arguments != parsed.end()) {
-    if (!arguments->is_object()) {
-      out.push_back(call_issue("The tool call to '" + call.name + "' was not run: its \"arguments\" is " +
-                              json_type_name(*arguments) + ", not a JSON object." + how,
-                          raw));
-      return;
-    }
-    call.arguments = *arguments;
+  std::string problem = tags_.call_body == StreamTags::CallBody::deepseek ? read_deepseek_call(body, tags_.tool_sep, call)
+                                                                          : read_json_object_call(body, call);
+  if (!problem.empty()) {
+    out.push_back(call_issue(std::move(problem) + call_syntax_hint(), raw));
+    return;
   }
   call.id = "call_" + std::to_string(next_call_id_++);
   StreamEvent e;
@@ -147,8 +206,9 @@ std::vector<StreamEvent> StreamParser::feed(std::string_view chunk) {
       const std::string body = pending_.substr(0, pos);
       pending_.erase(0, pos + close.size());
       scanned_ = 0;
-      state_ = State::answer;
+      state_ = after_call_;
       finish_tool_call(out, body);
+      ++calls_in_block_;
       continue;
     }
 
@@ -163,6 +223,8 @@ std::vector<StreamEvent> StreamParser::feed(std::string_view chunk) {
       }
     }
     if (tag == nullptr) {
+      // Inside a block of calls, text waits for the next tag to tell whether it is only layout.
+      if (state_ == State::call_block) break;
       // Hold back the longest tail that could still grow into a tag.
       std::size_t hold = 0;
       for (const std::string* t : tags) {
@@ -178,21 +240,37 @@ std::vector<StreamEvent> StreamParser::feed(std::string_view chunk) {
       break;
     }
 
-    emit_text(out, pending_.substr(0, best));
+    std::string before = pending_.substr(0, best);
+    if (state_ != State::call_block || !blank(before)) emit_text(out, std::move(before));
     pending_.erase(0, best + tag->size());
     if (state_ == State::thinking) {
       state_ = State::answer;  // the only markup inside thinking is its close tag
     } else if (tag == &tags_.think_open) {
       state_ = State::thinking;
     } else if (tag == &tags_.tool_call_open) {
+      after_call_ = state_;
       state_ = State::tool_call;
       scanned_ = 0;
+    } else if (tag == &tags_.tool_calls_open) {
+      state_ = State::call_block;
+      calls_in_block_ = 0;
+    } else if (tag == &tags_.tool_calls_close && state_ == State::call_block) {
+      state_ = State::answer;
+      close_empty_block(out);
     } else {
-      const std::string& open = tag == &tags_.think_close ? tags_.think_open : tags_.tool_call_open;
+      const std::string& open = tag == &tags_.think_close       ? tags_.think_open
+                                : tag == &tags_.tool_calls_close ? tags_.tool_calls_open
+                                                                 : tags_.tool_call_open;
       out.push_back(issue("Found " + *tag + " without a matching " + open + " before it; the tag was ignored.", *tag));
     }
   }
   return out;
+}
+
+void StreamParser::close_empty_block(std::vector<StreamEvent>& out) {
+  if (calls_in_block_ > 0) return;
+  out.push_back(call_issue("No tool call was run: the block of tool calls held none." + call_syntax_hint(),
+                           tags_.tool_calls_open + tags_.tool_calls_close));
 }
 
 std::vector<StreamEvent> StreamParser::finish() {
@@ -203,6 +281,10 @@ std::vector<StreamEvent> StreamParser::finish() {
     out.push_back(call_issue("The tool call was not run: the output ended before " + tags_.tool_call_close +
                             " closed it. Finish each call with " + tags_.tool_call_close + ".",
                         tags_.tool_call_open + pending_));
+  } else if (state_ == State::call_block) {
+    // A block the stream ended in without its close tag: the calls in it stand.
+    if (!blank(pending_)) emit_text(out, pending_);
+    close_empty_block(out);
   } else {
     // A held-back tag prefix was text after all.
     emit_text(out, pending_);

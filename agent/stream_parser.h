@@ -4,6 +4,14 @@
 //   answer ──<think>──▶ thinking ──</think>──▶ answer
 //   answer ──<tool_call>──▶ tool call body ──</tool_call>──▶ answer (+ ToolCall or Issue)
 //
+// Formats that wrap a run of calls in a block (DeepSeek) add a state between the two:
+//
+//   answer ──calls-begin──▶ call block ──call-begin──▶ body ──call-end──▶ call block ──calls-end──▶ answer
+//
+// Whitespace between the calls of a block is layout and dropped; other text there is answer text.
+// The body syntax (a JSON object, or DeepSeek's `function<sep>name` + fenced JSON) comes with the
+// tags; see StreamTags::CallBody.
+//
 // Chunks may split tags at any byte: text that could still be the start of a tag is held back
 // until the next chunk (or finish()) decides. Text is emitted as soon as it is known not to be
 // markup, so the division of text into events depends on the chunking; the concatenated text of
@@ -13,6 +21,7 @@
 // Problems become Issue events whose `text` is written for the model to read and fix, with the
 // offending output in `raw`:
 //   - a tool call body that is not JSON, has no "name", or has non-object "arguments";
+//   - a block of calls that holds no call;
 //   - a closing tag with no opening one (the tag goes to `raw`, not to the answer text);
 //   - a <think> or <tool_call> still open at finish().
 // Inside thinking, only the closing think tag is markup; anything else (a <tool_call> mentioned
@@ -59,10 +68,14 @@ class StreamParser {
   std::vector<StreamEvent> finish();
 
  private:
-  enum class State { answer, thinking, tool_call };
+  enum class State { answer, thinking, tool_call, call_block };
 
   void emit_text(std::vector<StreamEvent>& out, std::string text) const;
   void finish_tool_call(std::vector<StreamEvent>& out, const std::string& body);
+  // A block of calls closed (or the stream ended inside it): reports it if it held no call.
+  void close_empty_block(std::vector<StreamEvent>& out);
+  // How a call is written in this format, appended to issues so the model can correct itself.
+  std::string call_syntax_hint() const;
   // The tags that are markup in the current state.
   std::vector<const std::string*> active_tags() const;
 
@@ -70,6 +83,8 @@ class StreamParser {
   State state_;
   std::string pending_;    // received, not yet emitted (a possible tag prefix, or a call body)
   std::size_t scanned_ = 0;  // tool_call state: pending_ bytes already searched for the close tag
+  State after_call_ = State::answer;  // where a tool call returns to: answer text or its block
+  int calls_in_block_ = 0;  // calls (and call issues) since the block of calls opened
   int next_call_id_ = 1;   // ids are "call_1", "call_2", ... in stream order
   bool finished_ = false;
 };

@@ -167,7 +167,13 @@ void check_against_template(const char* format_name, const char* template_name) 
   REQUIRE(format.has_value());
   for (const Conversation& c : conversations()) {
     INFO(c.label);
-    const std::string expected = render_with_jinja(template_name, c);
+    Conversation reference = c;
+    if (format->kind() == ChatFormat::Kind::deepseek_v3 && !c.tools.empty()) {
+      // DeepSeek's template has no place for tools; Scout describes them after the system
+      // prompt, which is what the template renders for one more system message at the end.
+      reference.messages.push_back(text(Role::system, deepseek_tools_prompt(c.tools)));
+    }
+    const std::string expected = render_with_jinja(template_name, reference);
     const std::string ours = format->render(c.messages, c.tools, c.options);
     CHECK(ours == expected);
   }
@@ -181,6 +187,20 @@ TEST_CASE("Qwen3 prompts are byte-identical to Qwen3's own chat template", "[age
 
 TEST_CASE("DeepSeek-V3 prompts are byte-identical to DeepSeek-V3's own chat template", "[agent]") {
   check_against_template("deepseek-v3", "deepseek_v3");
+}
+
+TEST_CASE("DeepSeek's tools section names each tool with its description, schema and the call syntax", "[agent]") {
+  const auto tools = search_tools();
+  const std::string section = deepseek_tools_prompt(tools);
+  for (const ToolSpec& t : tools) {
+    CHECK(section.find("### " + t.name + "\nDescription: " + t.description + "\n\nParameters: " +
+                       template_tojson(t.parameters) + "\n") != std::string::npos);
+  }
+  CHECK(section.find("<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>") != std::string::npos);
+  // Without tools nothing is added: the rendering stays the template's.
+  const std::vector<Message> messages{text(Role::system, "s"), text(Role::user, "u")};
+  CHECK(ChatFormat(ChatFormat::Kind::deepseek_v3).render(messages, {}, {}) ==
+        "<｜begin▁of▁sentence｜>s<｜User｜>u<｜Assistant｜>");
 }
 
 TEST_CASE("tojson writes Python-style separators, keeps key order and keeps UTF-8", "[agent]") {
