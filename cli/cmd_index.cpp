@@ -1,6 +1,8 @@
 // scout index: builds the offline search index from local documents and queries it.
 //
-//   scout index [--db FILE] PATH...              index files and folders (recursively)
+//   scout index [--db FILE] PATH...              index files and folders (recursively); documents
+//                                                under PATH whose files were deleted are removed
+//   scout index [--db FILE] --prune              remove every document whose file was deleted
 //   scout index [--db FILE] --search QUERY [-n N] [--json]
 //
 // Exit codes: 0 ok; 1 some files could not be indexed (the summary lists them); 2 usage;
@@ -28,6 +30,7 @@ struct IndexArgs {
   std::vector<std::string> paths;
   std::string query;
   bool search = false;
+  bool prune = false;
   int n_results = 10;
   bool json = false;
 };
@@ -36,6 +39,21 @@ struct Tally {
   size_t added = 0, replaced = 0, unchanged = 0;
   std::vector<std::string> failures;  // each names its file and the reason
 };
+
+// Removes the documents under `roots` (all, when empty) whose files are gone; prints what it did.
+bool prune(OfflineIndex& index, const std::vector<fs::path>& roots) {
+  auto removed = index.remove_missing(roots);
+  if (!removed) {
+    std::cerr << "scout index: " << removed.error().message << "\n";
+    return false;
+  }
+  if (!removed->empty() || roots.empty())
+    std::printf("removed %zu documents whose files were deleted\n", removed->size());
+  constexpr size_t kListed = 20;
+  for (size_t i = 0; i < removed->size() && i < kListed; ++i) std::printf("  removed: %s\n", (*removed)[i].c_str());
+  if (removed->size() > kListed) std::printf("  … and %zu more\n", removed->size() - kListed);
+  return true;
+}
 
 int run_indexing(OfflineIndex& index, const std::vector<std::string>& paths) {
   std::vector<fs::path> roots(paths.begin(), paths.end());
@@ -72,6 +90,7 @@ int run_indexing(OfflineIndex& index, const std::vector<std::string>& paths) {
   std::printf("indexed %zu files (%zu new, %zu changed), skipped %zu unchanged, %zu failed, in %.2f s\n",
               tally.added + tally.replaced, tally.added, tally.replaced, tally.unchanged, tally.failures.size(), secs);
   for (const auto& f : tally.failures) std::printf("  failed: %s\n", f.c_str());
+  if (!prune(index, roots)) return kExitModelError;
   if (auto n = index.size()) std::printf("%s holds %lld documents\n", index.path().c_str(), static_cast<long long>(*n));
   return tally.failures.empty() ? kExitOk : kExitTaskFailed;
 }
@@ -100,8 +119,8 @@ int run_search(const OfflineIndex& index, const IndexArgs& a) {
 }
 
 int run_index(const IndexArgs& a) {
-  if (a.paths.empty() && !a.search) {
-    std::cerr << "scout index: give PATH... to index, or --search QUERY\n";
+  if (a.paths.empty() && !a.search && !a.prune) {
+    std::cerr << "scout index: give PATH... to index, --prune, or --search QUERY\n";
     return kExitUsage;
   }
   const fs::path db = a.db.empty() ? default_index_path() : fs::path(a.db);
@@ -113,6 +132,7 @@ int run_index(const IndexArgs& a) {
   }
   int code = kExitOk;
   if (!a.paths.empty()) code = run_indexing(*index, a.paths);
+  else if (a.prune && !prune(*index, {})) code = kExitModelError;
   if (a.search && code != kExitModelError) {
     const int search_code = run_search(*index, a);
     if (search_code != kExitOk) code = search_code;
@@ -127,6 +147,7 @@ void register_index(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("index", "Build or search the offline full-text index of local documents");
   cmd->add_option("paths", a->paths, "Files and folders to index (folders recursively: .html .htm .md .txt .rst .pdf)");
   cmd->add_option("--db", a->db, "Index file (default: $XDG_DATA_HOME/scout/index.sqlite or ~/.local/share/scout/index.sqlite)");
+  cmd->add_flag("--prune", a->prune, "Remove every document whose file was deleted (indexing PATH does this under PATH)");
   auto* search = cmd->add_option("-s,--search", a->query, "Search the index for QUERY (plain words) and print the best matches");
   cmd->add_option("-n,--n-results", a->n_results, "Most results to print")->capture_default_str()->check(CLI::Range(1, 10000));
   cmd->add_flag("--json", a->json, "Print search results as one JSON object")->needs(search);

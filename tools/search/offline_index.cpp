@@ -263,12 +263,7 @@ Result<AddOutcome> OfflineIndex::add_file_in_transaction(const fs::path& file) {
   if (doc.title.empty()) doc.title = abs.stem().string();
 
   if (old_id >= 0) {
-    Statement del_fts(db_, "DELETE FROM documents_fts WHERE rowid = ?1");
-    Statement del_doc(db_, "DELETE FROM documents WHERE id = ?1");
-    if (!del_fts.ok() || !del_doc.ok()) return Unexpected{db_error("replace failed")};
-    del_fts.bind(1, old_id);
-    del_doc.bind(1, old_id);
-    if (del_fts.step() != SQLITE_DONE || del_doc.step() != SQLITE_DONE) return Unexpected{db_error("replace failed")};
+    if (auto r = delete_document(old_id); !r) return Unexpected{r.error()};
   }
   Statement ins_doc(db_, "INSERT INTO documents(path, title, mtime_ns, size) VALUES(?1, ?2, ?3, ?4)");
   if (!ins_doc.ok()) return Unexpected{db_error("insert failed")};
@@ -284,6 +279,69 @@ Result<AddOutcome> OfflineIndex::add_file_in_transaction(const fs::path& file) {
   ins_fts.bind(3, doc.text);
   if (ins_fts.step() != SQLITE_DONE) return Unexpected{db_error("insert failed")};
   return old_id >= 0 ? AddOutcome::kReplaced : AddOutcome::kAdded;
+}
+
+Result<void> OfflineIndex::delete_document(int64_t id) {
+  Statement del_fts(db_, "DELETE FROM documents_fts WHERE rowid = ?1");
+  Statement del_doc(db_, "DELETE FROM documents WHERE id = ?1");
+  if (!del_fts.ok() || !del_doc.ok()) return Unexpected{db_error("delete failed")};
+  del_fts.bind(1, id);
+  del_doc.bind(1, id);
+  if (del_fts.step() != SQLITE_DONE || del_doc.step() != SQLITE_DONE) return Unexpected{db_error("delete failed")};
+  return {};
+}
+
+Result<std::vector<std::string>> OfflineIndex::remove_missing(const std::vector<fs::path>& roots) {
+  // Stored paths are absolute and normalised (see add_file_in_transaction); so are the roots.
+  std::vector<std::string> prefixes;
+  for (const auto& root : roots) {
+    std::error_code ec;
+    std::string abs = fs::absolute(root, ec).lexically_normal().string();
+    if (ec) abs = root.string();
+    while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
+    prefixes.push_back(std::move(abs));
+  }
+  auto under_roots = [&](const std::string& path) {
+    if (prefixes.empty()) return true;
+    for (const auto& p : prefixes) {
+      if (path == p) return true;
+      // "/docs" holds "/docs/a.txt", not "/docs2/a.txt".
+      if (path.size() > p.size() && path.compare(0, p.size(), p) == 0 && (p == "/" || path[p.size()] == '/')) return true;
+    }
+    return false;
+  };
+  // Only a file that is gone counts: one behind a folder we may not read now is kept.
+  auto is_gone = [](const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) != 0 && (errno == ENOENT || errno == ENOTDIR);
+  };
+
+  std::vector<std::pair<int64_t, std::string>> gone;
+  {
+    Statement all(db_, "SELECT id, path FROM documents ORDER BY path");
+    if (!all.ok()) return Unexpected{db_error("listing documents failed")};
+    int rc;
+    while ((rc = all.step()) == SQLITE_ROW) {
+      std::string path = all.text(1);
+      if (under_roots(path) && is_gone(path)) gone.emplace_back(all.int64(0), std::move(path));
+    }
+    if (rc != SQLITE_DONE) return Unexpected{db_error("listing documents failed")};
+  }
+  if (gone.empty()) return std::vector<std::string>{};
+  if (auto r = exec("BEGIN IMMEDIATE"); !r) return Unexpected{r.error()};
+  std::vector<std::string> removed;
+  for (auto& [id, path] : gone) {
+    if (auto r = delete_document(id); !r) {
+      (void)exec("ROLLBACK");
+      return Unexpected{r.error()};
+    }
+    removed.push_back(std::move(path));
+  }
+  if (auto r = exec("COMMIT"); !r) {
+    (void)exec("ROLLBACK");
+    return Unexpected{r.error()};
+  }
+  return removed;
 }
 
 Result<std::vector<SearchHit>> OfflineIndex::run_match(const std::string& match, size_t limit) const {

@@ -62,6 +62,12 @@ class OfflineIndex {
   Result<void> add_files(const std::vector<std::filesystem::path>& files,
                          const std::function<void(const FileReport&)>& on_file, size_t batch_size = 500);
 
+  // Removes the documents whose files no longer exist (deleted or moved since they were
+  // indexed), among those under `roots` (a folder, or a file named directly) — or among all
+  // documents when `roots` is empty. A file that exists but cannot be read now is kept. Returns
+  // the removed paths, sorted; one transaction, so a failure removes nothing.
+  Result<std::vector<std::string>> remove_missing(const std::vector<std::filesystem::path>& roots);
+
   // Best matches first, at most `max_results`. `query` is plain text: it is split into words and
   // every word is quoted, so no FTS5 syntax can reach the engine; a query with no words gives no
   // hits. Documents holding every word come first; when there are too few of them, documents
@@ -79,6 +85,7 @@ class OfflineIndex {
   Result<void> init_schema();
   Result<void> exec(const char* sql) const;
   Result<AddOutcome> add_file_in_transaction(const std::filesystem::path& file);
+  Result<void> delete_document(int64_t id);
   Result<std::vector<SearchHit>> run_match(const std::string& match, size_t limit) const;
   Error db_error(std::string_view what) const;
 

@@ -58,6 +58,27 @@ TEST_CASE("scout index indexes a folder and --search --json returns the best mat
   auto text = run_scout("index --db " + db + " --search 'NEAR( \" *'");
   CHECK(text.exit_code == 0);
   CHECK_THAT(text.output, Contains("no matches"));
+
+  // Indexing the folder again after a file was deleted drops it from the index.
+  fs::remove(dir / "docs" / "a" / "otters.html");
+  auto pruned = run_scout("index --db " + db + " " + quote((dir / "docs").string()));
+  INFO(pruned.output);
+  CHECK(pruned.exit_code == 0);
+  CHECK_THAT(pruned.output, Contains("removed 1 documents whose files were deleted"));
+  CHECK_THAT(pruned.output, Contains("removed: " + (dir / "docs" / "a" / "otters.html").string()));
+  CHECK_THAT(pruned.output, Contains("holds 2 documents"));
+  auto after = run_scout("index --db " + db + " --search 'crayfish'");
+  CHECK_THAT(after.output, Contains("no matches"));
+
+  // A whole folder gone: --prune checks every document.
+  fs::remove_all(dir / "docs" / "b");
+  auto all = run_scout("index --db " + db + " --prune");
+  INFO(all.output);
+  CHECK(all.exit_code == 0);
+  CHECK_THAT(all.output, Contains("removed 1 documents whose files were deleted"));
+  CHECK_THAT(all.output, Contains("badgers.md"));
+  auto none = run_scout("index --db " + db + " --prune");
+  CHECK_THAT(none.output, Contains("removed 0 documents"));
 }
 
 TEST_CASE("scout index reports missing paths, bad index files and usage errors with exit codes", "[search][cli]") {

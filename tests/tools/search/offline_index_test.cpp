@@ -8,6 +8,8 @@
 #include <fstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "tests/tools/pdf_fixture.h"
 #include "tools/search/offline_index.h"
 
@@ -136,6 +138,61 @@ TEST_CASE("re-indexing an unchanged file is skipped and a changed file is replac
 
   // The same file named by another path is the same document.
   CHECK(*index.add_file(dir / "sub" / ".." / "tea.md") == AddOutcome::kUnchanged);
+}
+
+TEST_CASE("documents whose files were deleted are removed, only under the roots given", "[search]") {
+  const auto dir = scratch("prune");
+  write(dir / "docs" / "a.txt", "alpha lantern\n");
+  write(dir / "docs" / "deep" / "b.md", "# Beta\n\nbeta lantern\n");
+  write(dir / "docs" / "kept.txt", "kept lantern\n");
+  write(dir / "docs2" / "c.txt", "gamma lantern\n");  // shares the prefix "docs" but is another folder
+  write(dir / "other" / "d.txt", "delta lantern\n");
+  auto files = scout::find_indexable_files({dir / "docs", dir / "docs2", dir / "other"});
+  REQUIRE(files);
+  auto index = OfflineIndex::create(dir / "index.sqlite");
+  REQUIRE(index);
+  REQUIRE(index->add_files(*files, {}));
+  REQUIRE(*index->size() == 5);
+
+  for (const char* gone : {"docs/a.txt", "docs/deep/b.md", "docs2/c.txt", "other/d.txt"}) fs::remove(dir / gone);
+  fs::remove(dir / "docs" / "deep");
+  auto removed = index->remove_missing({dir / "docs/"});
+  REQUIRE(removed);
+  CHECK(*removed == std::vector<std::string>{(dir / "docs" / "a.txt").string(), (dir / "docs" / "deep" / "b.md").string()});
+  CHECK(*index->size() == 3);
+  auto names = paths_of(*index->search("lantern", 10));
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"c.txt", "d.txt", "kept.txt"});
+  CHECK(index->search("alpha", 10)->empty());
+
+  // A file named directly is a root of its own.
+  removed = index->remove_missing({dir / "other" / "d.txt"});
+  REQUIRE(removed);
+  CHECK(removed->size() == 1);
+
+  // No roots: every document is checked.
+  removed = index->remove_missing({});
+  REQUIRE(removed);
+  CHECK(*removed == std::vector<std::string>{(dir / "docs2" / "c.txt").string()});
+  auto left = index->search("lantern", 10);
+  REQUIRE(left->size() == 1);
+  CHECK(fs::path((*left)[0].path).filename() == "kept.txt");
+  CHECK(index->remove_missing({})->empty());
+}
+
+TEST_CASE("a file that exists but cannot be read now is not removed as deleted", "[search]") {
+  if (::geteuid() == 0) return;  // root reads everything
+  const auto dir = scratch("prune-unreadable");
+  write(dir / "locked" / "note.txt", "walrus\n");
+  auto index = OfflineIndex::create(dir / "index.sqlite");
+  REQUIRE(index);
+  REQUIRE(index->add_file(dir / "locked" / "note.txt"));
+  fs::permissions(dir / "locked", fs::perms::none);
+  auto removed = index->remove_missing({dir});
+  fs::permissions(dir / "locked", fs::perms::owner_all);
+  REQUIRE(removed);
+  CHECK(removed->empty());
+  CHECK(*index->size() == 1);
 }
 
 TEST_CASE("the index persists and add_files reports each file", "[search]") {
