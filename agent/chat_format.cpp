@@ -181,8 +181,10 @@ constexpr std::string_view kDsAssistant = "<｜Assistant｜>";
 // the "calls begin" header is written only for the first tool-calling turn of the conversation
 // and the "calls end" + end-of-sentence markers only after the second and later calls of a turn;
 // "outputs begin" appears only before the first tool result of the conversation.
-std::string render_deepseek_v3(const std::vector<Message>& messages, const std::vector<ToolSpec>& tools,
-                               const RenderOptions& options) {
+// `r1`: DeepSeek-R1's template, which is V3's with two changes: an assistant text keeps only
+// what follows its last </think>, and the generation prompt opens the reasoning with "<think>\n".
+std::string render_deepseek(const std::vector<Message>& messages, const std::vector<ToolSpec>& tools,
+                            const RenderOptions& options, bool r1) {
   std::string out(kDsBos);
   bool first_system = true;
   for (const Message& m : messages) {
@@ -219,11 +221,14 @@ std::string render_deepseek_v3(const std::vector<Message>& messages, const std::
         }
       }
     } else if (m.role == Role::assistant) {
+      std::string_view content = m.content;
+      if (const std::size_t close = content.rfind("</think>"); r1 && close != std::string_view::npos)
+        content.remove_prefix(close + std::string_view("</think>").size());
       if (is_tool) {
-        out += "<｜tool▁outputs▁end｜>" + m.content + std::string(kDsEos);
+        out += "<｜tool▁outputs▁end｜>" + std::string(content) + std::string(kDsEos);
         is_tool = false;
       } else {
-        out += std::string(kDsAssistant) + m.content + std::string(kDsEos);
+        out += std::string(kDsAssistant) + std::string(content) + std::string(kDsEos);
       }
     } else if (m.role == Role::tool) {
       is_tool = true;
@@ -236,7 +241,11 @@ std::string render_deepseek_v3(const std::vector<Message>& messages, const std::
     }
   }
   if (is_tool) out += "<｜tool▁outputs▁end｜>";
-  if (options.add_generation_prompt && !is_tool) out += kDsAssistant;
+  if (options.add_generation_prompt && !is_tool) {
+    out += kDsAssistant;
+    // R1 has no mode without reasoning, so the think block opens whatever enable_thinking says.
+    if (r1) out += "<think>\n";
+  }
   return out;
 }
 
@@ -266,15 +275,23 @@ std::string template_tojson(const nlohmann::ordered_json& value) {
 Result<ChatFormat> ChatFormat::by_name(std::string_view name) {
   if (name == "qwen3") return ChatFormat(Kind::qwen3);
   if (name == "deepseek-v3") return ChatFormat(Kind::deepseek_v3);
-  return make_error("unknown chat format '" + std::string(name) + "' (known: qwen3, deepseek-v3)");
+  if (name == "deepseek-r1") return ChatFormat(Kind::deepseek_r1);
+  return make_error("unknown chat format '" + std::string(name) + "' (known: qwen3, deepseek-v3, deepseek-r1)");
 }
 
-const char* ChatFormat::name() const { return kind_ == Kind::qwen3 ? "qwen3" : "deepseek-v3"; }
+const char* ChatFormat::name() const {
+  switch (kind_) {
+    case Kind::qwen3: return "qwen3";
+    case Kind::deepseek_v3: return "deepseek-v3";
+    case Kind::deepseek_r1: return "deepseek-r1";
+  }
+  return "unknown";
+}
 
 std::string ChatFormat::render(const std::vector<Message>& messages, const std::vector<ToolSpec>& tools,
                                const RenderOptions& options) const {
   if (kind_ == Kind::qwen3) return render_qwen3(messages, tools, options);
-  return render_deepseek_v3(messages, tools, options);
+  return render_deepseek(messages, tools, options, kind_ == Kind::deepseek_r1);
 }
 
 std::vector<std::string> ChatFormat::stop_markers() const {
@@ -292,7 +309,12 @@ StreamTags ChatFormat::stream_tags() const {
     tags.tool_call_close = "</tool_call>";
     return tags;
   }
-  // DeepSeek-V3 writes no reasoning; its calls use the tokenizer's own special tokens.
+  // DeepSeek-V3 writes no reasoning, R1 writes it in <think>; their calls use the tokenizer's
+  // own special tokens.
+  if (kind_ == Kind::deepseek_r1) {
+    tags.think_open = "<think>";
+    tags.think_close = "</think>";
+  }
   tags.tool_call_open = "<｜tool▁call▁begin｜>";
   tags.tool_call_close = "<｜tool▁call▁end｜>";
   tags.tool_calls_open = "<｜tool▁calls▁begin｜>";
@@ -300,6 +322,14 @@ StreamTags ChatFormat::stream_tags() const {
   tags.call_body = StreamTags::CallBody::deepseek;
   tags.tool_sep = "<｜tool▁sep｜>";
   return tags;
+}
+
+bool ChatFormat::opens_thinking(std::string_view prompt) const {
+  const StreamTags tags = stream_tags();
+  if (tags.think_open.empty()) return false;
+  const std::size_t end = prompt.find_last_not_of(" \t\r\n");
+  if (end == std::string_view::npos) return false;
+  return ends_with(prompt.substr(0, end + 1), tags.think_open);
 }
 
 }  // namespace scout::agent

@@ -13,6 +13,11 @@
 //                  It renders no tool list either, so the tools are described at the end of
 //                  the system prompt (deepseek_tools_prompt), the way DeepSeek's model cards
 //                  tell users to; without tools the output is the template's, byte for byte.
+//   "deepseek-r1"  DeepSeek-R1: V3's layout with R1's two changes (assistant text keeps only
+//                  what follows its last </think>; the generation prompt ends in "<think>\n",
+//                  as R1's model card asks). R1's template is not among the reference files
+//                  reachable here, so unlike the others this one is not checked byte for byte
+//                  against the real template; the tests check it against V3's.
 //
 // A ChatFormat is an immutable value; rendering is a pure function, safe from any thread.
 #pragma once
@@ -56,9 +61,9 @@ struct RenderOptions {
 
 class ChatFormat {
  public:
-  enum class Kind { qwen3, deepseek_v3 };
+  enum class Kind { qwen3, deepseek_v3, deepseek_r1 };
 
-  // "qwen3" or "deepseek-v3"; anything else is an error naming the known formats.
+  // "qwen3", "deepseek-v3" or "deepseek-r1"; anything else is an error naming the known formats.
   static Result<ChatFormat> by_name(std::string_view name);
   explicit ChatFormat(Kind kind) : kind_(kind) {}
 
@@ -75,6 +80,10 @@ class ChatFormat {
 
   // Tags the stream parser needs for this format's output.
   StreamTags stream_tags() const;
+
+  // Whether `prompt` (this format's rendering) leaves a think block open, so the model's first
+  // bytes are reasoning (R1's generation prompt ends in "<think>\n").
+  bool opens_thinking(std::string_view prompt) const;
 
  private:
   Kind kind_;

@@ -272,7 +272,7 @@ class ConfigReader {
           return at(value, "[remote] api_key_env must be the NAME of the environment variable that holds the key "
                            "(e.g. OPENAI_API_KEY), not the key itself");
         if (std::string_view(key.str()) == "model" && name == "format" && !ChatFormat::by_name(c.model.format))
-          return at(value, "[model] format must be \"qwen3\" or \"deepseek-v3\"");
+          return at(value, "[model] format must be \"qwen3\", \"deepseek-v3\" or \"deepseek-r1\"");
       }
     }
     if (!model_path_.empty()) c.model.path = model_path_.string();

@@ -39,7 +39,7 @@ namespace scout::agent {
 // [model]: the local model.
 struct ModelConfig {
   std::string path;              // GGUF file; empty: none configured (give one on the command line)
-  std::string format = "qwen3";  // chat format: "qwen3" or "deepseek-v3"
+  std::string format;            // chat format: "qwen3", "deepseek-v3", "deepseek-r1"; empty: from the model file
   int threads = 0;               // CPU threads for the engine; 0: one per core
   int ctx = 8192;                // context window in tokens
 };

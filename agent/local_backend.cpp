@@ -34,6 +34,21 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 
 }  // namespace
 
+Result<ChatFormat> chat_format_for(const Model& model, std::string_view requested) {
+  if (!requested.empty()) return ChatFormat::by_name(requested);
+  const Tokenizer& tok = model.tokenizer();
+  if (tok.find_token("<|im_start|>") && tok.find_token("<|im_end|>")) return ChatFormat(ChatFormat::Kind::qwen3);
+  if (tok.find_token("<｜User｜>") && tok.find_token("<｜Assistant｜>")) {
+    // V3 and R1 share the vocabulary; R1's template is the one whose generation prompt opens
+    // the reasoning.
+    const auto chat_template = model.file().get_string("tokenizer.chat_template");
+    const bool r1 = chat_template && chat_template->find("<｜Assistant｜><think>") != std::string_view::npos;
+    return ChatFormat(r1 ? ChatFormat::Kind::deepseek_r1 : ChatFormat::Kind::deepseek_v3);
+  }
+  return make_error(model.path() + ": the vocabulary has no chat markers Scout knows (ChatML, DeepSeek); "
+                    "pass --format qwen3|deepseek-v3|deepseek-r1");
+}
+
 Result<std::unique_ptr<LocalBackend>> LocalBackend::create(std::shared_ptr<const Model> model,
                                                            std::shared_ptr<Ops> ops, ChatFormat format,
                                                            LocalBackendOptions options) {
@@ -67,6 +82,7 @@ Result<std::vector<std::int32_t>> LocalBackend::tokens_to_append(const TurnReque
   const Tokenizer& tok = session_.model().tokenizer();
   RenderOptions with_prompt{true, request.enable_thinking};
   const std::string full = format_.render(messages, tools, with_prompt);
+  opens_thinking_ = format_.opens_thinking(full);
 
   // The Session holds the rendering of the messages before the last generated turn, then that
   // turn as the model wrote it. When the conversation still starts with both, append what the
@@ -128,7 +144,7 @@ asio::awaitable<Result<TurnResult>> LocalBackend::next_turn(TurnRequest request,
   std::int64_t reasoning_tokens = 0;
   asio::steady_timer wake(executor, asio::steady_timer::time_point::max());
 
-  StreamParser parser(format_.stream_tags());
+  StreamParser parser(format_.stream_tags(), opens_thinking_ ? StreamParser::Start::thinking : StreamParser::Start::answer);
   auto deliver = [&](std::vector<StreamEvent> events) {
     if (events.empty()) return;
     asio::post(executor, [&turn, &sink, events = std::move(events)] {

@@ -31,6 +31,11 @@
 
 namespace scout::agent {
 
+// The chat format `requested` names, or else the one the model implies: its vocabulary's chat
+// markers (ChatML → qwen3; DeepSeek's → deepseek-v3, or deepseek-r1 when the GGUF's
+// tokenizer.chat_template opens a think block in its generation prompt).
+Result<ChatFormat> chat_format_for(const Model& model, std::string_view requested);
+
 struct LocalBackendOptions {
   SessionOptions session;
   SamplerConfig sampling;
@@ -57,6 +62,7 @@ class LocalBackend final : public Backend {
   Session session_;
   Sampler sampler_;
   ChatFormat format_;
+  bool opens_thinking_ = false;             // the last prompt ended inside an open think block
   std::vector<std::int32_t> stop_tokens_;   // the format's end-of-turn markers, as tokens
   // The Session holds the conversation's first messages_before_turn_ messages, then the turn
   // generated_ as the model wrote it (closed by an end-of-turn marker when last_turn_closed_).

@@ -77,17 +77,6 @@ std::string default_trace_file(const agent::Config& config) {
   return (dir / ("run-" + std::string(stamp) + "-" + std::to_string(getpid()) + ".jsonl")).string();
 }
 
-// The chat format a model's vocabulary implies, unless one was configured.
-Result<agent::ChatFormat> format_for(const Model& model, const std::string& requested) {
-  if (!requested.empty()) return agent::ChatFormat::by_name(requested);
-  const Tokenizer& tok = model.tokenizer();
-  if (tok.find_token("<|im_start|>") && tok.find_token("<|im_end|>")) return agent::ChatFormat(agent::ChatFormat::Kind::qwen3);
-  if (tok.find_token("<｜User｜>") && tok.find_token("<｜Assistant｜>"))
-    return agent::ChatFormat(agent::ChatFormat::Kind::deepseek_v3);
-  return make_error(model.path() + ": the vocabulary has no chat markers Scout knows (ChatML, DeepSeek); "
-                    "pass --format qwen3|deepseek-v3");
-}
-
 // JSON result for --json.
 ojson result_json(const agent::RunResult& r, const std::string& backend, const std::string& trace) {
   return ojson{{"status", agent::run_status_name(r.status)},
@@ -171,7 +160,7 @@ int run_task(RunArgs& a) {
                   kExitUsage);
     auto model = Model::load(path);
     if (!model) return fail(model.error().message, kExitModelError);
-    auto format = format_for(**model, a.format.empty() ? c.model.format : a.format);
+    auto format = agent::chat_format_for(**model, a.format.empty() ? c.model.format : a.format);
     if (!format) return fail(format.error().message, kExitUsage);
     agent::LocalBackendOptions o;
     o.session.n_ctx = a.ctx >= 0 ? a.ctx : c.model.ctx;
@@ -259,7 +248,7 @@ void register_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--task-file", a->task_file, "Read the task from a file")->excludes(task);
   cmd->add_option("--config", a->config_path, "Config file (default: ~/.config/scout/config.toml when present)");
   cmd->add_option("-m,--model", a->model, "A local GGUF model file; with --remote, the model's name on the server");
-  cmd->add_option("--format", a->format, "Chat format of the local model: qwen3, deepseek-v3 (default: from the vocabulary)");
+  cmd->add_option("--format", a->format, "Chat format of the local model: qwen3, deepseek-v3, deepseek-r1 (default: from the model file)");
   cmd->add_option("-t,--threads", a->threads, "CPU threads for the local model (default: one per core)");
   cmd->add_option("-c,--ctx", a->ctx, "Context size of the local model in tokens (default: [model] ctx)");
   cmd->add_option("--remote", a->remote_url, "OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (-m names the model)");

@@ -291,6 +291,15 @@ Result<Vocab> vocab_from_tokenizer_json(const std::string& tokenizer_json_path,
     if (config.contains("add_eos_token") && config["add_eos_token"].is_boolean()) {
       v.add_eos = config["add_eos_token"].get<bool>();
     }
+    if (const auto t = config.find("chat_template"); t != config.end()) {
+      if (t->is_string()) v.chat_template = t->get<std::string>();
+      if (t->is_array()) {
+        for (const json& named : *t)
+          if (named.is_object() && named.value("name", "") == "default" && named.contains("template") &&
+              named["template"].is_string())
+            v.chat_template = named["template"].get<std::string>();
+      }
+    }
     return v;
   } catch (const json::exception& e) {
     return make_error(path + ": unexpected structure: " + e.what());
@@ -322,6 +331,7 @@ Vocab truncate_vocab(const Vocab& vocab, size_t n_regular) {
   out.pre = vocab.pre;
   out.add_bos = vocab.add_bos;
   out.add_eos = vocab.add_eos;
+  out.chat_template = vocab.chat_template;
   std::vector<int32_t> new_id(n, -1);
   auto take = [&](size_t id) {
     new_id[id] = static_cast<int32_t>(out.tokens.size());

@@ -54,6 +54,7 @@ struct Vocab {
   bool add_bos = false;                // encode(add_special=true) prepends bos_id
   bool add_eos = false;                // encode(add_special=true) appends eos_id
   std::vector<uint8_t> added_flags;    // AddedTokenFlags per token id, or empty for none
+  std::string chat_template;           // tokenizer.chat_template (Jinja), or empty for none
 
   size_t size() const { return tokens.size(); }
   bool is_added(size_t id) const {
@@ -69,6 +70,8 @@ struct Vocab {
 //     kUserDefined otherwise; ids missing from both lists become "[PAD<id>]" kUnused;
 //   - `pre` is chosen by recognising the Split regexes of the pre-tokenizer (and the NFC
 //     normalizer for "qwen2"); anything else is an error that quotes what was found;
+//   - chat_template comes from tokenizer_config.json (a string, or the "default" entry of a list
+//     of named templates), as llama.cpp's converter copies it;
 //   - bos/eos/pad/unk come from tokenizer_config.json (bos_token, eos_token, ...), add_bos from
 //     its add_bos_token, else from a TemplateProcessing post-processor that starts with the
 //     bos token, else true for "llama-bpe" (llama.cpp's default); eot is the first of

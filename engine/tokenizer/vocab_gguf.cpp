@@ -17,6 +17,7 @@ constexpr const char* kPad = "tokenizer.ggml.padding_token_id";
 constexpr const char* kUnk = "tokenizer.ggml.unknown_token_id";
 constexpr const char* kAddBos = "tokenizer.ggml.add_bos_token";
 constexpr const char* kAddEos = "tokenizer.ggml.add_eos_token";
+constexpr const char* kChatTemplate = "tokenizer.chat_template";
 
 Unexpected<Error> gguf_error(const gguf::GgufError& e) { return make_error(e.describe()); }
 
@@ -79,6 +80,11 @@ Result<Vocab> vocab_from_gguf(const gguf::File& file) {
     if (!b) return gguf_error(b.error());
     *field = *b;
   }
+  if (file.contains(kChatTemplate)) {
+    auto t = file.get_string(kChatTemplate);
+    if (!t) return gguf_error(t.error());
+    v.chat_template = std::string(*t);
+  }
   return v;
 }
 
@@ -101,6 +107,11 @@ void write_vocab(gguf::Writer& writer, const Vocab& vocab) {
   }
   writer.set_bool(kAddBos, vocab.add_bos);
   writer.set_bool(kAddEos, vocab.add_eos);
+  if (!vocab.chat_template.empty()) {
+    writer.set_string(kChatTemplate, vocab.chat_template);
+  } else {
+    writer.remove(kChatTemplate);
+  }
 }
 
 }  // namespace scout

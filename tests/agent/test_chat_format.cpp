@@ -189,6 +189,31 @@ TEST_CASE("DeepSeek-V3 prompts are byte-identical to DeepSeek-V3's own chat temp
   check_against_template("deepseek-v3", "deepseek_v3");
 }
 
+TEST_CASE("DeepSeek-R1 prompts are V3's with the reasoning opened and earlier reasoning cut from the text", "[agent]") {
+  const ChatFormat v3(ChatFormat::Kind::deepseek_v3), r1(ChatFormat::Kind::deepseek_r1);
+  for (const Conversation& c : conversations()) {
+    INFO(c.label);
+    const std::string ours = r1.render(c.messages, c.tools, c.options);
+    bool inline_thinking = false;
+    for (const Message& m : c.messages) inline_thinking = inline_thinking || m.content.find("</think>") != std::string::npos;
+    if (inline_thinking) {
+      // Only the text after the last </think> of each assistant turn is kept.
+      CHECK(ours.find("old") == std::string::npos);
+      CHECK(ours.find("new") == std::string::npos);
+      CHECK(ours.find("<｜Assistant｜>\n\nA1<｜end▁of▁sentence｜>") != std::string::npos);
+      continue;
+    }
+    const bool opens = c.options.add_generation_prompt && c.messages.back().role != Role::tool;
+    CHECK(ours == v3.render(c.messages, c.tools, c.options) + (opens ? "<think>\n" : ""));
+    CHECK(r1.opens_thinking(ours) == opens);
+    CHECK_FALSE(v3.opens_thinking(v3.render(c.messages, c.tools, c.options)));
+  }
+  // Qwen3 prompts never leave a think block open: the model opens its own, or thinking is off.
+  const ChatFormat qwen3(ChatFormat::Kind::qwen3);
+  for (const bool thinking : {true, false})
+    CHECK_FALSE(qwen3.opens_thinking(qwen3.render({text(Role::user, "hi")}, {}, {true, thinking})));
+}
+
 TEST_CASE("DeepSeek's tools section names each tool with its description, schema and the call syntax", "[agent]") {
   const auto tools = search_tools();
   const std::string section = deepseek_tools_prompt(tools);
@@ -212,6 +237,9 @@ TEST_CASE("chat formats are chosen by name and unknown names are refused", "[age
   REQUIRE(ChatFormat::by_name("qwen3").has_value());
   CHECK(ChatFormat::by_name("qwen3")->stop_markers().front() == "<|im_end|>");
   CHECK(ChatFormat::by_name("qwen3")->stream_tags().tool_call_open == "<tool_call>");
+  REQUIRE(ChatFormat::by_name("deepseek-r1").has_value());
+  CHECK(ChatFormat::by_name("deepseek-r1")->kind() == ChatFormat::Kind::deepseek_r1);
+  CHECK(ChatFormat::by_name("deepseek-r1")->stream_tags().think_close == "</think>");
   REQUIRE(ChatFormat::by_name("deepseek-v3").has_value());
   CHECK(ChatFormat::by_name("deepseek-v3")->stop_markers().front() == "<｜end▁of▁sentence｜>");
   const auto unknown = ChatFormat::by_name("llama-9");

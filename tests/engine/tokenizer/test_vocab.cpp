@@ -94,6 +94,9 @@ TEST_CASE("Llama 3 and DeepSeek-V3 import with their pre-tokenizers and bos sett
   CHECK(ds.token_types[0] == TokenType::kControl);
   CHECK(ds.token_types[find(ds, "<\uFF5CUser\uFF5C>")] == TokenType::kControl);
   CHECK(ds.token_types[1000] == TokenType::kNormal);
+  // tokenizer_config.json's chat_template is kept, as llama.cpp's converter keeps it.
+  CHECK_THAT(ds.chat_template, Catch::Contains("<\uFF5CAssistant\uFF5C>"));
+  CHECK_THAT(import("qwen3").chat_template, Catch::Contains("<|im_start|>"));
 }
 
 TEST_CASE("an unknown pre-tokenizer regex is refused and the message quotes it", "[tokenizer]") {
@@ -147,6 +150,9 @@ TEST_CASE("a vocabulary survives the GGUF round trip field for field", "[tokeniz
     CHECK(back->unk_id == v.unk_id);
     CHECK(back->add_bos == v.add_bos);
     CHECK(back->add_eos == v.add_eos);
+    CHECK(back->chat_template == v.chat_template);
+    CHECK_FALSE(v.chat_template.empty());  // every reference vocabulary ships a chat template
+    CHECK(truncate_vocab(v, 16).chat_template == v.chat_template);
   }
 }
 
