@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ enum class FinishReason {
   length,        // max_tokens for this turn reached
   context_full,  // the model's context window is full
   cancelled,     // cancelled by the caller
+  // Paused inside the thinking on an in-thought action (TurnResult::thought_call): the turn is
+  // not over. Run the action and call next_turn() again with resume_thinking_with set.
+  thought_call,
 };
 const char* finish_reason_name(FinishReason reason);
 
@@ -47,6 +51,16 @@ struct TurnRequest {
   const std::vector<ToolSpec>* tools = nullptr;    // offered to the model this turn
   std::int32_t max_tokens = 4096;                  // cap on this turn's generated tokens
   bool enable_thinking = true;
+  // In-thought actions the model may write (empty: none); only for backends that
+  // can_pause_in_thought().
+  const std::vector<ThoughtAction>* thought_actions = nullptr;
+  // Set to go on with a turn that paused on a thought_call: this text (the action's result) is
+  // written into the thinking, then generation resumes where it stopped. `messages` must be the
+  // same conversation as when the turn began.
+  std::optional<std::string> resume_thinking_with;
+  // Thinking tokens allowed in this turn (-1: no limit). When they are spent the backend closes
+  // the thinking itself and lets the model answer; backends that cannot, ignore it.
+  std::int32_t think_budget = -1;
 };
 
 struct TurnResult {
@@ -54,10 +68,18 @@ struct TurnResult {
   std::vector<StreamEvent> issues;   // malformed output the model should hear about
   FinishReason finish = FinishReason::stop;
   Usage usage;
+  std::optional<ToolCall> thought_call;  // finish == thought_call: the action to run
+  bool think_budget_spent = false;       // the backend closed the thinking at the budget
 
-  // Folds one streamed event into the turn: text onto content or reasoning, a call onto
-  // tool_calls, an issue onto issues.
+  // Folds one streamed event into the turn: text onto content or reasoning (an in-thought
+  // action's text onto reasoning, its call into thought_call), a call onto tool_calls, an issue
+  // onto issues.
   void add(const StreamEvent& event);
+
+  // Joins the rest of a paused turn onto this one: `injected` (the action's result, as written
+  // into the thinking) then what `next` generated. Usage adds up; finish and thought_call are
+  // next's.
+  void continue_with(const std::string& injected, TurnResult next);
 };
 
 // Receives each event as the model produces it (on the backend's executor, in order).
@@ -75,6 +97,10 @@ class Backend {
   // from (server unreachable after retries, authentication refused, the prompt does not fit):
   // their messages say what failed and what to do.
   virtual asio::awaitable<Result<TurnResult>> next_turn(TurnRequest request, TurnSink sink) = 0;
+
+  // Whether next_turn() can pause inside the thinking on a ThoughtAction and resume from the
+  // same state (the local Session can; a plain HTTP API cannot).
+  virtual bool can_pause_in_thought() const { return false; }
 };
 
 }  // namespace scout::agent

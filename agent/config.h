@@ -62,6 +62,8 @@ struct AgentConfig {
   std::size_t max_result_chars = 12000;  // a tool result longer than this is cut (with a marker)
   double tool_timeout_s = 60;       // one tool call
   bool parallel_tools = true;       // run the tool calls of one turn concurrently
+  bool thought_tools = true;        // let the model search, fetch and run code inside its thinking
+  std::size_t thought_result_chars = 4000;  // a result written into the thinking is condensed to this
 };
 
 enum class SearchProviderChoice { kAuto, kOffline, kSearxng, kBrave, kTavily };

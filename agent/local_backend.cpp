@@ -119,32 +119,52 @@ Result<std::vector<std::int32_t>> LocalBackend::tokens_to_append(const TurnReque
 
 asio::awaitable<Result<TurnResult>> LocalBackend::next_turn(TurnRequest request, TurnSink sink) {
   auto executor = co_await asio::this_coro::executor;
+  const Tokenizer& tok = session_.model().tokenizer();
   TurnResult turn;
   turn.message.role = Role::assistant;
 
   // Counted from the Session, so a truncation's recomputed position is included.
   const std::int64_t evaluated_before = session_.n_evaluated();
-  auto prompt = tokens_to_append(request);
-  if (!prompt) co_return Unexpected(prompt.error());
-  turn.usage.prefilled_tokens = session_.n_evaluated() - evaluated_before + static_cast<std::int64_t>(prompt->size());
-  turn.usage.prompt_tokens = session_.n_past() + static_cast<std::int64_t>(prompt->size());
+  std::vector<std::int32_t> prompt;
+  std::optional<StreamParser> parser;
+  std::int32_t thinking_tokens = 0;
+  if (request.resume_thinking_with) {
+    if (!paused_) co_return make_error("nothing to resume: the last turn did not pause on an in-thought action");
+    // Results are data: text that spells a special token stays plain text.
+    prompt = tok.encode(*request.resume_thinking_with, /*add_special=*/false, /*parse_special=*/false);
+    parser.emplace(std::move(paused_->parser));
+    thinking_tokens = paused_->thinking_tokens;
+  } else {
+    paused_.reset();
+    auto ids = tokens_to_append(request);
+    if (!ids) co_return Unexpected(ids.error());
+    prompt = std::move(*ids);
+    const std::vector<ThoughtAction> none;
+    parser.emplace(format_.stream_tags(), opens_thinking_ ? StreamParser::Start::thinking : StreamParser::Start::answer,
+                   request.thought_actions ? *request.thought_actions : none);
+  }
+  std::vector<std::int32_t> forced;
+  if (!replay_.empty()) {
+    forced = tok.encode(replay_.front(), /*add_special=*/false, /*parse_special=*/true);
+    replay_.pop_front();
+  }
+  turn.usage.prefilled_tokens = session_.n_evaluated() - evaluated_before + static_cast<std::int64_t>(prompt.size());
+  turn.usage.prompt_tokens = session_.n_past() + static_cast<std::int64_t>(prompt.size());
   if (turn.usage.prompt_tokens >= session_.n_ctx()) {
     turn.finish = FinishReason::context_full;
     co_return turn;
   }
 
-  GenerateOptions options;
-  options.max_tokens = request.max_tokens;
-  options.stop_tokens = stop_tokens_;
-
   // Shared with the worker: the worker writes, then posts; the coroutine reads after the post.
   std::atomic<bool> cancel{false};
   bool done = false;
+  bool paused = false;
+  bool budget_spent = false, thinking_closed = false;
   Result<GenerateResult> generated = make_error("generation did not run");
-  std::int64_t reasoning_tokens = 0;
+  std::int64_t reasoning_tokens = 0, n_generated = 0;
+  double prompt_ms = 0, decode_ms = 0;
   asio::steady_timer wake(executor, asio::steady_timer::time_point::max());
 
-  StreamParser parser(format_.stream_tags(), opens_thinking_ ? StreamParser::Start::thinking : StreamParser::Start::answer);
   auto deliver = [&](std::vector<StreamEvent> events) {
     if (events.empty()) return;
     asio::post(executor, [&turn, &sink, events = std::move(events)] {
@@ -156,15 +176,55 @@ asio::awaitable<Result<TurnResult>> LocalBackend::next_turn(TurnRequest request,
   };
 
   asio::post(worker_, [&] {
-    generated = generate(session_, *prompt, sampler_, options, [&](const TokenEvent& event) {
-      auto events = parser.feed(event.text);
-      if (std::any_of(events.begin(), events.end(),
-                      [](const StreamEvent& e) { return e.kind == StreamEvent::Kind::thinking_text; }))
-        ++reasoning_tokens;
-      deliver(std::move(events));
-      return !cancel.load(std::memory_order_relaxed);
-    });
-    deliver(parser.finish());
+    GenerateOptions options;
+    options.max_tokens = request.max_tokens;
+    options.stop_tokens = stop_tokens_;
+    options.show_control_tokens = true;  // DeepSeek writes its tool calls with control tokens
+    options.forced_tokens = std::move(forced);
+    std::span<const std::int32_t> input = prompt;
+    for (;;) {
+      generated = generate(session_, input, sampler_, options, [&](const TokenEvent& event) {
+        const bool was_thinking = parser->in_thinking();
+        auto events = parser->feed(event.text);
+        const bool thought = std::any_of(events.begin(), events.end(), [](const StreamEvent& e) {
+          return e.kind == StreamEvent::Kind::thought_call;
+        });
+        // A token read inside the thinking is a thinking token (its close tag included, the
+        // open tag not).
+        if (was_thinking) {
+          ++reasoning_tokens;
+          ++thinking_tokens;
+        }
+        deliver(std::move(events));
+        if (thought) {
+          paused = true;
+          return false;
+        }
+        if (request.think_budget >= 0 && thinking_tokens >= request.think_budget && parser->in_thinking() &&
+            !parser->writing_action() && !budget_spent) {
+          budget_spent = true;
+          return false;
+        }
+        return !cancel.load(std::memory_order_relaxed);
+      });
+      if (!generated) break;
+      n_generated += generated->timings.n_generated;
+      prompt_ms += generated->timings.prompt_ms;
+      decode_ms += generated->timings.decode_ms;
+      // The budget stopped generation: write the closing words and the think-close tag as the
+      // model's own tokens, then let it answer in the same call.
+      const bool close_thinking = budget_spent && !thinking_closed && generated->stop_reason == StopReason::cancelled &&
+                                  !paused && !cancel.load();
+      if (!close_thinking) break;
+      thinking_closed = true;
+      const std::int32_t left = request.max_tokens - static_cast<std::int32_t>(n_generated);
+      if (left <= 0) break;
+      options.max_tokens = left;
+      options.forced_tokens = tok.encode(std::string(kThinkBudgetClose) + format_.stream_tags().think_close + "\n\n",
+                                         /*add_special=*/false, /*parse_special=*/true);
+      input = {};
+    }
+    if (!paused) deliver(parser->finish());
     asio::post(executor, [&] {
       done = true;
       wake.cancel();
@@ -181,25 +241,51 @@ asio::awaitable<Result<TurnResult>> LocalBackend::next_turn(TurnRequest request,
     }
   }
 
-  if (!generated) co_return Unexpected(generated.error());
+  if (!generated) {
+    paused_.reset();
+    co_return Unexpected(generated.error());
+  }
   const GenerateResult& g = *generated;
-  turn.usage.completion_tokens = g.timings.n_generated;
+  turn.usage.completion_tokens = n_generated;
   turn.usage.reasoning_tokens = reasoning_tokens;
-  turn.usage.prompt_ms = g.timings.prompt_ms;
-  turn.usage.generate_ms = g.timings.decode_ms;
+  turn.usage.prompt_ms = prompt_ms;
+  turn.usage.generate_ms = decode_ms;
+  turn.think_budget_spent = budget_spent;
   switch (g.stop_reason) {
     case StopReason::max_tokens: turn.finish = FinishReason::length; break;
     case StopReason::cancelled: turn.finish = FinishReason::cancelled; break;
     case StopReason::context_full: turn.finish = FinishReason::context_full; break;
     default: turn.finish = turn.message.tool_calls.empty() ? FinishReason::stop : FinishReason::tool_calls;
   }
+  if (paused && !cancel.load()) turn.finish = FinishReason::thought_call;
   if (cancel.load()) turn.finish = FinishReason::cancelled;
 
-  messages_before_turn_ = request.messages->size();
-  generated_ = turn.message;
+  if (turn.finish == FinishReason::thought_call) {
+    // Keep the parser and the turn so far; the next request resumes them.
+    TurnResult so_far = request.resume_thinking_with && paused_ ? std::move(paused_->so_far) : TurnResult{};
+    if (request.resume_thinking_with) {
+      so_far.continue_with(*request.resume_thinking_with, turn);
+    } else {
+      so_far = turn;
+      messages_before_turn_ = request.messages->size();
+    }
+    paused_.emplace(Paused{std::move(*parser), std::move(so_far), thinking_tokens});
+    co_return turn;
+  }
+
+  // The turn is over: remember it whole (every segment), as the next turn's head.
+  if (request.resume_thinking_with && paused_) {
+    TurnResult whole = std::move(paused_->so_far);
+    whole.continue_with(*request.resume_thinking_with, turn);
+    generated_ = whole.message;
+  } else {
+    messages_before_turn_ = request.messages->size();
+    generated_ = turn.message;
+  }
+  paused_.reset();
   last_turn_closed_ = false;
   const auto ids = session_.tokens();
-  const std::string tail = session_.model().tokenizer().decode(ids.subspan(ids.size() - std::min<std::size_t>(ids.size(), 4)));
+  const std::string tail = tok.decode(ids.subspan(ids.size() - std::min<std::size_t>(ids.size(), 4)));
   for (const auto& marker : format_.stop_markers()) last_turn_closed_ = last_turn_closed_ || ends_with(tail, marker);
   co_return turn;
 }

@@ -11,6 +11,15 @@
 // first turn, or an edited conversation) the rendering is tokenized whole and only the part
 // after the longest common token prefix with the Session is computed.
 //
+// In-thought actions: with TurnRequest::thought_actions, generation stops right after an
+// action's close tag (FinishReason::thought_call); the next request's resume_thinking_with text
+// is appended to the Session (never parsed as markup: special-token text in it stays text) and
+// generation goes on with the same parser, so nothing before the pause is read again.
+//
+// Thinking budget: when TurnRequest::think_budget thinking tokens are spent, generation stops
+// and a closing sentence with the think-close tag is written as forced tokens (read like
+// generated ones), then the model answers.
+//
 // Generation runs on the backend's own worker thread; events reach the sink on the caller's
 // executor in order. Cancellation stops generation at the next token and the turn completes
 // with what was generated (every generated token stays in the Session).
@@ -18,6 +27,7 @@
 // Thread-safety: one turn at a time. The backend owns its Session and worker thread.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +59,18 @@ class LocalBackend final : public Backend {
 
   std::string describe() const override;
   asio::awaitable<Result<TurnResult>> next_turn(TurnRequest request, TurnSink sink) override;
+  bool can_pause_in_thought() const override { return true; }
+
+  // What is written into the thinking when its budget is spent (ends with the think-close tag).
+  static constexpr const char* kThinkBudgetClose =
+      "\n\nThe time for thinking is up; I will answer with what I have.\n";
+
+  // Teacher forcing: each later next_turn() call (a turn, or the rest of a paused one) starts by
+  // emitting the next of these texts' tokens as if the model had chosen them — read one at a
+  // time through the engine like sampled tokens, parsed and streamed the same way — then
+  // samples on (end a text with the end-of-turn marker to end the turn there). For benchmarks
+  // and tests that need a known conversation on a real cache.
+  void replay(std::deque<std::string> outputs) { replay_ = std::move(outputs); }
 
   // The Session, for inspection (cache length, tokens computed). Not while a turn runs.
   const Session& session() const { return session_; }
@@ -69,6 +91,15 @@ class LocalBackend final : public Backend {
   std::size_t messages_before_turn_ = 0;
   std::optional<Message> generated_;
   bool last_turn_closed_ = false;
+  // A turn paused on an in-thought action: its parser (mid-thinking) and what it produced so
+  // far, until the next next_turn() resumes it.
+  struct Paused {
+    StreamParser parser;
+    TurnResult so_far;
+    std::int32_t thinking_tokens = 0;
+  };
+  std::optional<Paused> paused_;
+  std::deque<std::string> replay_;
   asio::thread_pool worker_{1};
 };
 

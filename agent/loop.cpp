@@ -77,6 +77,13 @@ ojson call_json(const ToolCall& call) {
 
 }  // namespace
 
+Result<std::int32_t> think_budget_for_effort(std::string_view effort) {
+  if (effort == "low") return 1024;
+  if (effort == "medium") return 4096;
+  if (effort == "high") return 16384;
+  return make_error("unknown effort '" + std::string(effort) + "' (known: low, medium, high)");
+}
+
 const char* run_status_name(RunStatus status) {
   switch (status) {
     case RunStatus::answered: return "answered";
@@ -124,7 +131,10 @@ ojson Loop::options_json() const {
                {"max_result_chars", options_.max_result_chars},
                {"tool_timeout_s", options_.tool_timeout.count() / 1000.0},
                {"max_parallel_tools", options_.max_parallel_tools},
-               {"enable_thinking", options_.enable_thinking}};
+               {"enable_thinking", options_.enable_thinking},
+               {"thought_tools", options_.thought_tools},
+               {"thought_result_chars", options_.thought_result_chars},
+               {"think_budget", options_.think_budget}};
 }
 
 tools::ToolOutput Loop::truncate_result(tools::ToolOutput output) const {
@@ -138,13 +148,39 @@ tools::ToolOutput Loop::truncate_result(tools::ToolOutput output) const {
   return output;
 }
 
-asio::awaitable<Result<TurnResult>> Loop::model_turn(int step, std::int32_t max_tokens) {
+asio::awaitable<Result<TurnResult>> Loop::backend_turn(TurnRequest request, const TurnSink& sink) {
+  try {
+    auto result = co_await asio::co_spawn(executor_, optional_result(backend_.next_turn(std::move(request), sink)),
+                                          asio::bind_cancellation_slot(stop_signal_.slot(), asio::use_awaitable));
+    co_return std::move(*result);
+  } catch (const std::exception& e) {
+    // A backend that lets an exception out (cancellation included) ends its turn with nothing.
+    if (stopped_) {
+      TurnResult empty;
+      empty.message.role = Role::assistant;
+      empty.finish = FinishReason::cancelled;
+      co_return empty;
+    }
+    co_return make_error(std::string("the backend failed: ") + e.what());
+  }
+}
+
+void Loop::add_sources(RunResult& run, const std::string& tool, const tools::ToolOutput& output) const {
+  for (Source& s : sources_of(tool, output)) {
+    const bool seen = std::any_of(run.sources.begin(), run.sources.end(), [&](const Source& o) { return o.url == s.url; });
+    if (!seen) run.sources.push_back(std::move(s));
+  }
+}
+
+asio::awaitable<Result<TurnResult>> Loop::model_turn(int step, std::int32_t max_tokens, RunResult& run) {
   const std::vector<ToolSpec> specs = tool_specs();
   TurnRequest request;
   request.messages = &messages_;
   request.tools = &specs;
   request.max_tokens = max_tokens;
   request.enable_thinking = options_.enable_thinking;
+  request.thought_actions = &thought_actions_;
+  request.think_budget = options_.think_budget;
 
   std::string thinking_piece, answer_piece;
   auto flush = [&](std::string& piece, const char* type) {
@@ -169,6 +205,11 @@ asio::awaitable<Result<TurnResult>> Loop::model_turn(int step, std::int32_t max_
         flush(answer_piece, "answer");
         trace_.write("issue", ojson{{"step", step}, {"text", event.text}, {"raw", event.raw}});
         break;
+      case StreamEvent::Kind::thought_call:
+        // The action's text is part of the thinking; its call and result are traced as it runs.
+        thinking_piece += event.text;
+        flush(thinking_piece, "thinking");
+        break;
       case StreamEvent::Kind::tool_call:
         break;  // traced with its result, once the turn is over
     }
@@ -181,28 +222,54 @@ asio::awaitable<Result<TurnResult>> Loop::model_turn(int step, std::int32_t max_
     }
   };
 
-  Result<TurnResult> turn = make_error("the backend did not answer");
-  try {
-    auto result = co_await asio::co_spawn(executor_, optional_result(backend_.next_turn(request, sink)),
-                                          asio::bind_cancellation_slot(stop_signal_.slot(), asio::use_awaitable));
-    turn = std::move(*result);
-  } catch (const std::exception& e) {
-    // A backend that lets an exception out (cancellation included) ends its turn with nothing.
-    if (stopped_) {
-      TurnResult empty;
-      empty.message.role = Role::assistant;
-      empty.finish = FinishReason::cancelled;
-      turn = std::move(empty);
-    } else {
-      turn = make_error(std::string("the backend failed: ") + e.what());
+  Result<TurnResult> turn = co_await backend_turn(request, sink);
+  // Paused on an in-thought action: run it, write its result into the thinking, resume.
+  while (turn && turn->finish == FinishReason::thought_call && turn->thought_call && !stopped_) {
+    flush(thinking_piece, "thinking");
+    const ToolCall call = *turn->thought_call;
+    trace_.write("tool_call", ojson{{"step", step}, {"id", call.id}, {"name", call.name},
+                                    {"arguments", call.arguments}, {"in_thought", true}});
+    if (observer_) {
+      LoopEvent e;
+      e.kind = LoopEvent::Kind::tool_start;
+      e.step = step;
+      e.call = &call;
+      e.in_thought = true;
+      observer_(e);
     }
+    tools::ToolOutput output;
+    if (run.tool_calls >= options_.budgets.max_tool_calls) {
+      output = tools::ToolOutput::failure("Not run: this run's tool-call budget (" +
+                                          std::to_string(options_.budgets.max_tool_calls) +
+                                          " calls) is spent. Answer with what you have.");
+    } else {
+      output = co_await one_tool(step, call, /*in_thought=*/true);
+      ++run.tool_calls;
+      ++run.thought_calls;
+      add_sources(run, call.name, output);
+    }
+    if (stopped_) break;
+    const std::string injected = thought_result_text(output, options_.thought_result_chars);
+    const std::int64_t left = max_tokens - turn->usage.completion_tokens;
+    if (left <= 0) {
+      turn->finish = FinishReason::length;
+      break;
+    }
+    request.resume_thinking_with = injected;
+    request.max_tokens = static_cast<std::int32_t>(left);
+    auto rest = co_await backend_turn(request, sink);
+    if (!rest) {
+      turn = std::move(rest);
+      break;
+    }
+    turn->continue_with(injected, std::move(*rest));
   }
   flush(thinking_piece, "thinking");
   flush(answer_piece, "answer");
   co_return turn;
 }
 
-asio::awaitable<tools::ToolOutput> Loop::one_tool(int step, ToolCall call) {
+asio::awaitable<tools::ToolOutput> Loop::one_tool(int step, ToolCall call, bool in_thought) {
   const auto start = Clock::now();
   tools::ToolContext ctx;
   ctx.deadline = Clock::now() + options_.tool_timeout;
@@ -211,6 +278,7 @@ asio::awaitable<tools::ToolOutput> Loop::one_tool(int step, ToolCall call) {
   const double ms = ms_since(start);
   ojson event{{"step", step}, {"id", call.id}, {"name", call.name}, {"is_error", output.is_error},
               {"text", output.text}, {"chars", full_size}, {"ms", ms}};
+  if (in_thought) event["in_thought"] = true;
   if (output.structured) event["structured"] = *output.structured;
   trace_.write("tool_result", std::move(event));
   if (observer_) {
@@ -220,6 +288,7 @@ asio::awaitable<tools::ToolOutput> Loop::one_tool(int step, ToolCall call) {
     e.call = &call;
     e.output = &output;
     e.tool_ms = ms;
+    e.in_thought = in_thought;
     observer_(e);
   }
   co_return output;
@@ -262,13 +331,40 @@ asio::awaitable<RunResult> Loop::run(std::string task) {
   messages_.clear();
   stopped_.reset();
   stop_detail_.clear();
-  if (!options_.system_prompt.empty()) messages_.push_back(Message{Role::system, options_.system_prompt, {}, {}, {}, {}});
-  messages_.push_back(Message{Role::user, task, {}, {}, {}, {}});
+  thought_actions_.clear();
+  std::string notice;
+  if (options_.thought_tools && options_.enable_thinking) {
+    auto actions = thought_actions_for(tool_specs());
+    if (!actions.empty() && backend_.can_pause_in_thought()) {
+      thought_actions_ = std::move(actions);
+    } else if (!actions.empty()) {
+      notice = "searching inside the thinking is off: " + backend_.describe() +
+               " cannot pause a turn and resume it; the model uses ordinary tool calls";
+    }
+  }
+  std::string system = options_.system_prompt;
+  if (const std::string protocol = thought_protocol_prompt(thought_actions_); !protocol.empty())
+    system += (system.empty() ? "" : "\n\n") + protocol;
+  if (options_.instructions_in_user_turn && !system.empty()) {
+    messages_.push_back(Message{Role::user, system + "\n\n" + task, {}, {}, {}, {}});
+  } else {
+    if (!system.empty()) messages_.push_back(Message{Role::system, system, {}, {}, {}, {}});
+    messages_.push_back(Message{Role::user, task, {}, {}, {}, {}});
+  }
 
   ojson tool_names = ojson::array();
   for (auto& info : registry_.list()) tool_names.push_back(info.name);
   trace_.write("run_start", ojson{{"task", task}, {"backend", backend_.describe()}, {"tools", tool_names},
                                   {"options", options_json()}, {"version", SCOUT_AGENT_VERSION}});
+  if (!notice.empty()) {
+    trace_.write("notice", ojson{{"text", notice}});
+    if (observer_) {
+      LoopEvent e;
+      e.kind = LoopEvent::Kind::notice;
+      e.text = notice;
+      observer_(e);
+    }
+  }
 
   std::optional<asio::steady_timer> wall;
   if (options_.budgets.max_wall.count() > 0) {
@@ -300,8 +396,13 @@ asio::awaitable<RunResult> Loop::run(std::string task) {
     const auto max_tokens = static_cast<std::int32_t>(std::min<std::int64_t>(b.max_turn_tokens, tokens_left));
 
     trace_.write("turn_start", ojson{{"step", step}, {"messages", messages_.size()}});
-    if (observer_) observer_(LoopEvent{LoopEvent::Kind::turn_start, step, nullptr, nullptr, nullptr, 0, nullptr});
-    auto turn = co_await model_turn(step, max_tokens);
+    if (observer_) {
+      LoopEvent e;
+      e.kind = LoopEvent::Kind::turn_start;
+      e.step = step;
+      observer_(e);
+    }
+    auto turn = co_await model_turn(step, max_tokens, r);
     if (!turn) {
       if (stopped_) break;
       status = RunStatus::backend_error;
@@ -364,6 +465,7 @@ asio::awaitable<RunResult> Loop::run(std::string task) {
     std::vector<ToolCall> to_run(wanted.begin(), wanted.begin() + static_cast<std::ptrdiff_t>(n_run));
     auto outputs = co_await run_tools(step, to_run);
     r.tool_calls += static_cast<int>(n_run);
+    for (std::size_t i = 0; i < n_run; ++i) add_sources(r, to_run[i].name, outputs[i]);
     for (std::size_t i = 0; i < wanted.size(); ++i) {
       tools::ToolOutput out = i < n_run ? std::move(outputs[i])
                                         : tools::ToolOutput::failure(

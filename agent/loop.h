@@ -3,6 +3,9 @@
 // results to the conversation and goes on, until the model answers or a budget ends the run.
 //
 //   user task ──► [turn: thinking, answer text, tool calls] ──► no calls: answered
+//                    ▲   │ an in-thought action (<search>…</search> inside the thinking):
+//                    └───┤   the turn pauses, the tool runs, its result is written into the
+//                        │   thinking and the same turn resumes (agent/thought_protocol.h)
 //                        │ calls / malformed calls
 //                        ▼
 //                 tools run (≤ max_parallel_tools at once, each with the tool deadline);
@@ -43,6 +46,7 @@
 
 #include "agent/backend.h"
 #include "agent/messages.h"
+#include "agent/thought_protocol.h"
 #include "agent/trace.h"
 #include "tools/registry/registry.h"
 
@@ -63,7 +67,19 @@ struct LoopOptions {
   int max_parallel_tools = 4;
   bool enable_thinking = true;
   std::string system_prompt;                    // empty: none (the template's default)
+  // The in-thought protocol (agent/thought_protocol.h): the model may search, fetch and run code
+  // inside its thinking, where the backend can pause there (the local engine). Elsewhere the
+  // run says once that it is off and the model uses ordinary tool calls.
+  bool thought_tools = true;
+  std::size_t thought_result_chars = 4000;      // a result written into the thinking is condensed to this
+  std::int32_t think_budget = -1;               // thinking tokens per turn (-1: no limit)
+  // Put the system text (system_prompt and the protocol) at the head of the user's task instead
+  // of a system message, for models whose cards advise against system prompts (DeepSeek-R1).
+  bool instructions_in_user_turn = false;
 };
+
+// The thinking budget of an effort level: "low" 1024, "medium" 4096, "high" 16384 tokens per turn.
+Result<std::int32_t> think_budget_for_effort(std::string_view effort);
 
 enum class RunStatus { answered, max_steps, budget, length, context_full, cancelled, backend_error };
 const char* run_status_name(RunStatus status);
@@ -78,11 +94,14 @@ struct RunResult {
   int tool_calls = 0;
   Usage usage;          // totals over all turns
   double wall_ms = 0;
+  int thought_calls = 0;          // of tool_calls, those made inside the thinking
+  std::vector<Source> sources;    // search hits and pages the run read, first seen first, no repeats
 };
 
 // What front ends show while a run goes on. Called on the loop's executor, in order.
 struct LoopEvent {
-  enum class Kind { turn_start, model, tool_start, tool_end, turn_end };
+  // notice: something the user should know once (`text`), e.g. that a feature is off.
+  enum class Kind { turn_start, model, tool_start, tool_end, turn_end, notice };
   Kind kind = Kind::model;
   int step = 0;
   const StreamEvent* model = nullptr;           // model: thinking/answer text, call, issue
@@ -90,6 +109,8 @@ struct LoopEvent {
   const tools::ToolOutput* output = nullptr;    // tool_end (as the model reads it)
   double tool_ms = 0;                           // tool_end
   const TurnResult* turn = nullptr;             // turn_end
+  std::string_view text;                        // notice
+  bool in_thought = false;                      // tool_start, tool_end: an in-thought action
 };
 using LoopObserver = std::function<void(const LoopEvent&)>;
 
@@ -107,8 +128,10 @@ class Loop {
   void stop(RunStatus status, std::string why);
 
  private:
-  asio::awaitable<Result<TurnResult>> model_turn(int step, std::int32_t max_tokens);
-  asio::awaitable<tools::ToolOutput> one_tool(int step, ToolCall call);
+  asio::awaitable<Result<TurnResult>> model_turn(int step, std::int32_t max_tokens, RunResult& run);
+  asio::awaitable<Result<TurnResult>> backend_turn(TurnRequest request, const TurnSink& sink);
+  asio::awaitable<tools::ToolOutput> one_tool(int step, ToolCall call, bool in_thought = false);
+  void add_sources(RunResult& run, const std::string& tool, const tools::ToolOutput& output) const;
   asio::awaitable<std::vector<tools::ToolOutput>> run_tools(int step, const std::vector<ToolCall>& calls);
   tools::ToolOutput truncate_result(tools::ToolOutput output) const;
   std::vector<ToolSpec> tool_specs() const;
@@ -122,6 +145,7 @@ class Loop {
   LoopObserver observer_;
 
   std::vector<Message> messages_;
+  std::vector<ThoughtAction> thought_actions_;  // this run's in-thought actions (empty: off)
   asio::cancellation_signal stop_signal_;   // cancels the operation in flight
   std::optional<RunStatus> stopped_;        // set by stop()
   std::string stop_detail_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <exception>
+#include <optional>
 #include <utility>
 
 namespace scout::agent {
@@ -127,8 +128,9 @@ bool blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == 
 
 }  // namespace
 
-StreamParser::StreamParser(StreamTags tags, Start start)
+StreamParser::StreamParser(StreamTags tags, Start start, std::vector<ThoughtAction> actions)
     : tags_(std::move(tags)),
+      actions_(std::move(actions)),
       state_(start == Start::thinking && !tags_.think_close.empty() ? State::thinking : State::answer) {}
 
 std::vector<const std::string*> StreamParser::active_tags() const {
@@ -137,7 +139,11 @@ std::vector<const std::string*> StreamParser::active_tags() const {
     if (!tag.empty()) out.push_back(&tag);
   };
   switch (state_) {
-    case State::thinking: add(tags_.think_close); break;
+    case State::thinking:
+      add(tags_.think_close);
+      for (const ThoughtAction& a : actions_) add(a.open);
+      break;
+    case State::thought_action: break;  // fed by the close-tag search in feed()
     case State::answer:
       add(tags_.think_open);
       add(tags_.think_close);
@@ -159,7 +165,7 @@ std::vector<const std::string*> StreamParser::active_tags() const {
 void StreamParser::emit_text(std::vector<StreamEvent>& out, std::string text) const {
   if (text.empty()) return;
   StreamEvent e;
-  e.kind = state_ == State::thinking ? StreamEvent::Kind::thinking_text : StreamEvent::Kind::answer_text;
+  e.kind = in_thinking() ? StreamEvent::Kind::thinking_text : StreamEvent::Kind::answer_text;
   e.text = std::move(text);
   out.push_back(std::move(e));
 }
@@ -188,26 +194,47 @@ void StreamParser::finish_tool_call(std::vector<StreamEvent>& out, const std::st
   out.push_back(std::move(e));
 }
 
+std::optional<std::string> StreamParser::take_body(const std::string& close) {
+  // The whole body stays in pending_ until the close tag; only the new bytes (plus a possible
+  // partial tag at the old end) need searching.
+  const std::size_t from = scanned_ >= close.size() ? scanned_ - (close.size() - 1) : 0;
+  const std::size_t pos = pending_.find(close, from);
+  if (pos == std::string::npos) {
+    scanned_ = pending_.size();
+    return std::nullopt;
+  }
+  std::string body = pending_.substr(0, pos);
+  pending_.erase(0, pos + close.size());
+  scanned_ = 0;
+  return body;
+}
+
 std::vector<StreamEvent> StreamParser::feed(std::string_view chunk) {
   assert(!finished_);
   std::vector<StreamEvent> out;
   pending_.append(chunk);
   for (;;) {
+    if (state_ == State::thought_action) {
+      const ThoughtAction& action = actions_[action_];
+      auto body = take_body(action.close);
+      if (!body) break;
+      state_ = State::thinking;
+      StreamEvent e;
+      e.kind = StreamEvent::Kind::thought_call;
+      e.text = action.open + *body + action.close;
+      e.call.id = "thought_" + std::to_string(next_thought_id_++);
+      e.call.name = action.tool;
+      e.call.arguments = action.fixed_arguments;
+      // An empty argument still makes a call: the tool's own check tells the model what is missing.
+      e.call.arguments[action.argument] = trim(*body);
+      out.push_back(std::move(e));
+      continue;
+    }
     if (state_ == State::tool_call) {
-      // The whole body stays in pending_ until the close tag; only the new bytes (plus a
-      // possible partial tag at the old end) need searching.
-      const std::string& close = tags_.tool_call_close;
-      const std::size_t from = scanned_ >= close.size() ? scanned_ - (close.size() - 1) : 0;
-      const std::size_t pos = pending_.find(close, from);
-      if (pos == std::string::npos) {
-        scanned_ = pending_.size();
-        break;
-      }
-      const std::string body = pending_.substr(0, pos);
-      pending_.erase(0, pos + close.size());
-      scanned_ = 0;
+      auto body = take_body(tags_.tool_call_close);
+      if (!body) break;
       state_ = after_call_;
-      finish_tool_call(out, body);
+      finish_tool_call(out, *body);
       ++calls_in_block_;
       continue;
     }
@@ -244,7 +271,14 @@ std::vector<StreamEvent> StreamParser::feed(std::string_view chunk) {
     if (state_ != State::call_block || !blank(before)) emit_text(out, std::move(before));
     pending_.erase(0, best + tag->size());
     if (state_ == State::thinking) {
-      state_ = State::answer;  // the only markup inside thinking is its close tag
+      if (tag == &tags_.think_close) {
+        state_ = State::answer;
+      } else {  // an action's open tag
+        for (std::size_t i = 0; i < actions_.size(); ++i)
+          if (&actions_[i].open == tag) action_ = i;
+        state_ = State::thought_action;
+        scanned_ = 0;
+      }
     } else if (tag == &tags_.think_open) {
       state_ = State::thinking;
     } else if (tag == &tags_.tool_call_open) {
@@ -281,6 +315,17 @@ std::vector<StreamEvent> StreamParser::finish() {
     out.push_back(call_issue("The tool call was not run: the output ended before " + tags_.tool_call_close +
                             " closed it. Finish each call with " + tags_.tool_call_close + ".",
                         tags_.tool_call_open + pending_));
+  } else if (state_ == State::thought_action) {
+    // Never closed: what the model wrote stays thinking text, and no action runs.
+    const ThoughtAction& action = actions_[action_];
+    state_ = State::thinking;
+    emit_text(out, action.open + pending_);
+    out.push_back(issue("The " + action.open + " was not run: the output ended before " + action.close +
+                            " closed it.",
+                        action.open + pending_));
+    out.push_back(issue("The reasoning was not closed: the output ended before " + tags_.think_close +
+                            ", so no answer was given.",
+                        ""));
   } else if (state_ == State::call_block) {
     // A block the stream ended in without its close tag: the calls in it stand.
     if (!blank(pending_)) emit_text(out, pending_);

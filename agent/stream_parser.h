@@ -24,14 +24,16 @@
 //   - a block of calls that holds no call;
 //   - a closing tag with no opening one (the tag goes to `raw`, not to the answer text);
 //   - a <think> or <tool_call> still open at finish().
-// Inside thinking, only the closing think tag is markup; anything else (a <tool_call> mentioned
-// while reasoning) is thinking text.
+// Inside thinking, only the closing think tag and the opening tags of the ThoughtActions given
+// are markup; anything else (a <tool_call> mentioned while reasoning) is thinking text. An action
+// becomes a thought_call event when its close tag arrives; ids are "thought_1", "thought_2", ...
 //
 // Whitespace around tags is passed through as text; ChatFormat strips what the template strips.
 //
 // Not thread-safe: one parser per stream, fed from one thread.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,12 +43,26 @@
 
 namespace scout::agent {
 
+// An action the model can take while it thinks — Scout's in-thought protocol, announced in the
+// system prompt, not part of any chat format: `open` ARGUMENT `close` inside the thinking becomes
+// a call of `tool` with {argument: ARGUMENT} plus `fixed_arguments`. Generation pauses there and
+// the tool's result is written into the thinking (see Loop).
+struct ThoughtAction {
+  std::string open;      // "<search>"
+  std::string close;     // "</search>"
+  std::string tool;      // "web_search"
+  std::string argument;  // "query"
+  nlohmann::ordered_json fixed_arguments = nlohmann::ordered_json::object();
+};
+
 struct StreamEvent {
-  enum class Kind { thinking_text, answer_text, tool_call, issue };
+  enum class Kind { thinking_text, answer_text, tool_call, issue, thought_call };
   Kind kind = Kind::answer_text;
-  std::string text;  // thinking/answer text, or the issue's description
+  // thinking/answer text, the issue's description, or (thought_call) the action as the model
+  // wrote it, tags included: it is part of the thinking text.
+  std::string text;
   std::string raw;   // issue only: the model output the issue is about
-  ToolCall call;     // tool_call only
+  ToolCall call;     // tool_call and thought_call
   // issue only: the model asked for a tool call that was not run (malformed or unclosed), so
   // the turn is not a final answer: the loop reports the issue back and lets the model retry.
   bool call_not_run = false;
@@ -58,7 +74,12 @@ class StreamParser {
 
   // `tags` from ChatFormat::stream_tags(); empty tags disable their state. Start::thinking is for
   // prompts that end inside an open think block, so the model's first bytes are thinking.
-  explicit StreamParser(StreamTags tags, Start start = Start::answer);
+  explicit StreamParser(StreamTags tags, Start start = Start::answer, std::vector<ThoughtAction> actions = {});
+
+  // Whether the output is inside the thinking now (an action being written counts).
+  bool in_thinking() const { return state_ == State::thinking || state_ == State::thought_action; }
+  // Whether an in-thought action has been opened and not yet closed.
+  bool writing_action() const { return state_ == State::thought_action; }
 
   // Consumes the next chunk of output; returns the events it completes, in order.
   std::vector<StreamEvent> feed(std::string_view chunk);
@@ -68,9 +89,12 @@ class StreamParser {
   std::vector<StreamEvent> finish();
 
  private:
-  enum class State { answer, thinking, tool_call, call_block };
+  enum class State { answer, thinking, tool_call, call_block, thought_action };
 
   void emit_text(std::vector<StreamEvent>& out, std::string text) const;
+  // Inside a call body: the body up to `close` (removed from pending_ with the tag), or nothing
+  // yet while the tag has not arrived.
+  std::optional<std::string> take_body(const std::string& close);
   void finish_tool_call(std::vector<StreamEvent>& out, const std::string& body);
   // A block of calls closed (or the stream ended inside it): reports it if it held no call.
   void close_empty_block(std::vector<StreamEvent>& out);
@@ -80,12 +104,15 @@ class StreamParser {
   std::vector<const std::string*> active_tags() const;
 
   StreamTags tags_;
+  std::vector<ThoughtAction> actions_;
+  std::size_t action_ = 0;  // thought_action state: the index of the action being written
   State state_;
   std::string pending_;    // received, not yet emitted (a possible tag prefix, or a call body)
   std::size_t scanned_ = 0;  // tool_call state: pending_ bytes already searched for the close tag
   State after_call_ = State::answer;  // where a tool call returns to: answer text or its block
   int calls_in_block_ = 0;  // calls (and call issues) since the block of calls opened
   int next_call_id_ = 1;   // ids are "call_1", "call_2", ... in stream order
+  int next_thought_id_ = 1;
   bool finished_ = false;
 };
 

@@ -55,7 +55,12 @@ struct RunArgs {
   int max_tool_calls = -1;
   int64_t max_tokens = -1;
   double timeout_s = -1;
+  // Reasoning.
+  std::string effort;           // low | medium | high
+  int32_t think_budget = -1;    // exact thinking tokens per turn
+  bool no_thought_tools = false;
   // Output.
+  bool cite = false;
   bool no_think = false;
   bool hide_thinking = false;
   bool json = false;
@@ -77,6 +82,12 @@ std::string default_trace_file(const agent::Config& config) {
   return (dir / ("run-" + std::string(stamp) + "-" + std::to_string(getpid()) + ".jsonl")).string();
 }
 
+ojson sources_json(const std::vector<agent::Source>& sources) {
+  ojson out = ojson::array();
+  for (const auto& s : sources) out.push_back({{"url", s.url}, {"title", s.title}});
+  return out;
+}
+
 // JSON result for --json.
 ojson result_json(const agent::RunResult& r, const std::string& backend, const std::string& trace) {
   return ojson{{"status", agent::run_status_name(r.status)},
@@ -84,6 +95,8 @@ ojson result_json(const agent::RunResult& r, const std::string& backend, const s
                {"detail", r.detail},
                {"steps", r.steps},
                {"tool_calls", r.tool_calls},
+               {"thought_calls", r.thought_calls},
+               {"sources", sources_json(r.sources)},
                {"usage",
                 {{"prompt_tokens", r.usage.prompt_tokens},
                  {"prefilled_tokens", r.usage.prefilled_tokens},
@@ -131,8 +144,16 @@ int run_task(RunArgs& a) {
   auto registry = agent::build_toolset(c, selection);
   if (!registry) return fail(registry.error().message, kExitModelError);
 
+  int32_t think_budget = a.think_budget;
+  if (!a.effort.empty()) {
+    const auto budget = agent::think_budget_for_effort(a.effort);
+    if (!budget) return fail(budget.error().message, kExitUsage);
+    if (think_budget < 0) think_budget = *budget;
+  }
+
   asio::io_context io;
   std::unique_ptr<agent::Backend> backend;
+  bool instructions_in_user_turn = false;
   // --remote makes -m the server's model name; without either, the config decides.
   const bool remote = !a.remote_url.empty() || (a.model.empty() && c.model.path.empty() && !c.remote.url.empty());
   if (remote) {
@@ -146,6 +167,11 @@ int run_task(RunArgs& a) {
     o.max_retries = c.remote.max_retries;
     if (a.temperature >= 0) o.temperature = a.temperature;
     if (a.top_p >= 0) o.top_p = a.top_p;
+    if (!a.effort.empty()) o.reasoning_effort = a.effort;
+    if (a.think_budget >= 0 && !a.json)
+      std::cerr << "scout run: --think-budget is enforced by the local engine only; the server decides how long "
+                   "its model thinks"
+                << (a.effort.empty() ? "" : " (--effort is sent as reasoning_effort)") << "\n";
     if (!a.json)
       o.on_retry = [](const agent::remote::RetryNotice& n) {
         std::cerr << "scout run: " << n.reason << "; retry " << n.attempt << " of " << n.max_retries << " in "
@@ -164,10 +190,16 @@ int run_task(RunArgs& a) {
     if (!format) return fail(format.error().message, kExitUsage);
     agent::LocalBackendOptions o;
     o.session.n_ctx = a.ctx >= 0 ? a.ctx : c.model.ctx;
-    // The Qwen3 model card's sampling for thinking (0.6 / 0.95 / 20) and non-thinking (0.7 / 0.8 / 20) mode.
-    o.sampling.temperature = a.temperature >= 0 ? a.temperature : (a.no_think ? 0.7f : 0.6f);
-    o.sampling.top_p = a.top_p >= 0 ? a.top_p : (a.no_think ? 0.8f : 0.95f);
-    o.sampling.top_k = a.top_k >= 0 ? a.top_k : 20;
+    // Sampling from the model cards: Qwen3 thinking 0.6 / 0.95 / top-k 20, non-thinking 0.7 / 0.8 / 20;
+    // DeepSeek-R1 0.6 / 0.95 (R1 has no non-thinking mode); DeepSeek-V3 0.3 (its API's default).
+    const bool r1 = format->kind() == agent::ChatFormat::Kind::deepseek_r1;
+    const bool v3 = format->kind() == agent::ChatFormat::Kind::deepseek_v3;
+    const bool no_think_sampling = a.no_think && !r1;
+    o.sampling.temperature = a.temperature >= 0 ? a.temperature : (v3 ? 0.3f : no_think_sampling ? 0.7f : 0.6f);
+    o.sampling.top_p = a.top_p >= 0 ? a.top_p : (v3 ? 1.0f : no_think_sampling ? 0.8f : 0.95f);
+    o.sampling.top_k = a.top_k >= 0 ? a.top_k : (v3 || r1 ? 0 : 20);
+    // R1's card: no system prompt, every instruction in the user turn.
+    instructions_in_user_turn = r1;
     o.sampling.min_p = 0.0f;
     o.sampling.seed = a.seed;
     auto local = agent::LocalBackend::create(*model, make_cpu_ops(a.threads >= 0 ? a.threads : c.model.threads),
@@ -186,6 +218,10 @@ int run_task(RunArgs& a) {
   options.tool_timeout = std::chrono::milliseconds(static_cast<int64_t>(c.agent.tool_timeout_s * 1000));
   options.max_parallel_tools = c.agent.parallel_tools ? 4 : 1;
   options.enable_thinking = !a.no_think;
+  options.thought_tools = !a.no_thought_tools && c.agent.thought_tools;
+  options.thought_result_chars = c.agent.thought_result_chars;
+  options.think_budget = think_budget;
+  options.instructions_in_user_turn = instructions_in_user_turn;
 
   std::string trace_path = a.no_trace ? std::string() : (a.trace_path.empty() ? default_trace_file(c) : a.trace_path);
   auto trace = agent::TraceWriter::open(trace_path, agent::secret_values(c));
@@ -193,6 +229,7 @@ int run_task(RunArgs& a) {
 
   RunViewOptions view_options;
   view_options.json = a.json;
+  view_options.cite = a.cite;
   view_options.show_thinking = !a.hide_thinking && !a.no_think;
   view_options.stdout_is_tty = isatty(STDOUT_FILENO);
   view_options.stderr_is_tty = isatty(STDERR_FILENO);
@@ -263,6 +300,11 @@ void register_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-tokens", a->max_tokens, "Generated tokens at most, thinking included (default: [agent] max_tokens)");
   cmd->add_option("--timeout", a->timeout_s, "Wall-time budget in seconds (default: [agent] max_wall_s)");
   cmd->add_flag("--no-think", a->no_think, "Use the model's non-thinking mode (Qwen3 enable_thinking=false)");
+  cmd->add_option("--effort", a->effort, "Reasoning effort: low, medium or high (thinking budgets of 1024, 4096 and 16384 tokens per turn)");
+  cmd->add_option("--think-budget", a->think_budget, "Thinking tokens per turn, exactly; then the thinking is closed and the model answers")
+      ->check(CLI::Range(0, 1 << 24));
+  cmd->add_flag("--no-thought-tools", a->no_thought_tools, "Do not let the model search, fetch or run code inside its thinking");
+  cmd->add_flag("--cite", a->cite, "After the answer, list the sources the run read (search hits, fetched pages)");
   cmd->add_flag("--hide-thinking", a->hide_thinking, "Let the model think, but do not show its thinking");
   cmd->add_flag("--json", a->json, "Print one JSON object (status, answer, usage, trace) instead of streaming");
   cmd->add_option("--trace", a->trace_path, "Write the JSONL trace here (default: [trace] dir)");

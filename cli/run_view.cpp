@@ -79,8 +79,13 @@ void RunView::on_event(const agent::LoopEvent& e) {
           err_ << "! " << e.model->text << "\n";
           break;
         case Stream::tool_call:
+        case Stream::thought_call:
           break;  // shown when it starts running
       }
+      break;
+    case Kind::notice:
+      end_thinking();
+      err_ << "note: " << e.text << "\n";
       break;
     case Kind::tool_start:
       end_thinking();
@@ -89,8 +94,8 @@ void RunView::on_event(const agent::LoopEvent& e) {
         out_.flush();
         answer_line_open_ = false;
       }
-      err_ << (options_.color ? kBold : "") << "→ " << e.call->name << (options_.color ? kReset : "") << " "
-           << one_line(e.call->arguments.dump(), 200) << "\n";
+      err_ << (options_.color ? kBold : "") << "→ " << e.call->name << (options_.color ? kReset : "")
+           << (e.in_thought ? " (while thinking) " : " ") << one_line(e.call->arguments.dump(), 200) << "\n";
       break;
     case Kind::tool_end:
       err_ << "← " << e.call->name << (e.output->is_error ? " failed" : "") << " (" << static_cast<long>(e.tool_ms)
@@ -109,6 +114,14 @@ void RunView::finish(const agent::RunResult& r, const std::string& trace_path) {
     if (answer_line_open_) out_ << "\n";
   } else if (!r.answer.empty() && r.status == agent::RunStatus::answered) {
     out_ << r.answer << "\n";
+  }
+  if (options_.cite && !r.sources.empty()) {
+    out_ << "\nSources:\n";
+    for (std::size_t i = 0; i < r.sources.size(); ++i) {
+      out_ << "[" << i + 1 << "] ";
+      if (!r.sources[i].title.empty()) out_ << one_line(r.sources[i].title, 200) << " — ";
+      out_ << r.sources[i].url << "\n";
+    }
   }
   out_.flush();
   err_ << (options_.color ? kDim : "") << "[" << agent::run_status_name(r.status) << ": " << r.steps << " steps, "

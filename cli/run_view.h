@@ -24,6 +24,7 @@ struct RunViewOptions {
   bool stdout_is_tty = false;
   bool stderr_is_tty = false;
   bool color = false;  // dim thinking, mark tool lines (stderr is a terminal and NO_COLOR unset)
+  bool cite = false;   // list the run's sources after the answer
 };
 
 class RunView {

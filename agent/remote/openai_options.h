@@ -42,6 +42,9 @@ struct OpenAiOptions {
 
   std::optional<double> temperature;
   std::optional<double> top_p;
+  // Sent as "reasoning_effort" ("low" | "medium" | "high") when set: how long the server lets its
+  // reasoning model think (OpenAI's parameter; vLLM and others accept it too).
+  std::optional<std::string> reasoning_effort;
   // Sent with every request after the standard headers (e.g. an OpenRouter "HTTP-Referer").
   std::vector<std::pair<std::string, std::string>> extra_headers;
 

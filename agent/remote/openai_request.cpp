@@ -71,6 +71,7 @@ ojson chat_request_body(const TurnRequest& request, const OpenAiOptions& options
       request.max_tokens;
   if (options.temperature) body["temperature"] = *options.temperature;
   if (options.top_p) body["top_p"] = *options.top_p;
+  if (options.reasoning_effort) body["reasoning_effort"] = *options.reasoning_effort;
   if (!request.enable_thinking) body["chat_template_kwargs"] = {{"enable_thinking", false}};
   return body;
 }

@@ -56,11 +56,18 @@ Result<GenerateResult> generate(Session& session, std::span<const int32_t> promp
   };
 
   for (int32_t i = 0; i < options.max_tokens; ++i) {
-    const auto row = session.logits();
-    logits.assign(row.begin(), row.end());
-    auto next = sampler.sample(logits);
-    if (!next) return make_error(next.error().message);
-    const int32_t token = *next;
+    int32_t token = 0;
+    if (static_cast<std::size_t>(i) < options.forced_tokens.size()) {
+      token = options.forced_tokens[static_cast<std::size_t>(i)];
+      if (token < 0 || static_cast<std::uint32_t>(token) >= session.model().hparams().n_vocab)
+        return make_error("forced token id " + std::to_string(token) + " is out of range");
+    } else {
+      const auto row = session.logits();
+      logits.assign(row.begin(), row.end());
+      auto next = sampler.sample(logits);
+      if (!next) return make_error(next.error().message);
+      token = *next;
+    }
     sampler.accept(token);
     result.tokens.push_back(token);
     result.timings.n_generated = static_cast<int32_t>(result.tokens.size());
@@ -76,8 +83,13 @@ Result<GenerateResult> generate(Session& session, std::span<const int32_t> promp
       if (on_token && !on_token({token, {}})) return finish(StopReason::cancelled);
       return finish(is_end ? StopReason::end_of_generation : StopReason::stop_token);
     }
-    // Control tokens (chat markers) are not text to show.
-    const std::string piece = tokenizer.is_control(token) ? std::string() : decoder.push(token);
+    // Control tokens (chat markers) are not text to show, unless asked for.
+    std::string piece;
+    if (!tokenizer.is_control(token)) {
+      piece = decoder.push(token);
+    } else if (options.show_control_tokens) {
+      piece = decoder.flush() + tokenizer.token_to_piece(token);
+    }
     auto step = stops.feed(piece);
     result.text += step.emit;
     const bool go_on = !on_token || on_token({token, step.emit});

@@ -26,6 +26,14 @@ struct GenerateOptions {
   bool stop_at_end_of_generation = true;  // the model's EOS / end-of-turn tokens
   std::vector<int32_t> stop_tokens{};
   std::vector<std::string> stop_strings{};
+  // Control tokens (chat markers) are hidden from the text by default; a caller that parses
+  // markup written with them (DeepSeek's tool-call tokens) asks to see them.
+  bool show_control_tokens = false;
+  // Emitted in this order before any sampling, as if the model had chosen them: they count as
+  // generated, are read one at a time like sampled tokens, and stop generation like them.
+  // Used to write a fixed continuation into the model's turn (closing its thinking) and to
+  // replay a known output through the real engine (teacher forcing, for benchmarks).
+  std::vector<int32_t> forced_tokens{};
 };
 
 struct TokenEvent {

@@ -29,8 +29,8 @@ inline std::vector<StreamEvent> normalize(const std::vector<StreamEvent>& events
 }
 
 inline std::vector<StreamEvent> parse_chunks(const StreamTags& tags, const std::vector<std::string>& chunks,
-                                             StreamParser::Start start) {
-  StreamParser parser(tags, start);
+                                             StreamParser::Start start, const std::vector<ThoughtAction>& actions = {}) {
+  StreamParser parser(tags, start, actions);
   std::vector<StreamEvent> all;
   for (const std::string& c : chunks) {
     auto events = parser.feed(c);
@@ -54,7 +54,7 @@ inline bool same(const std::vector<StreamEvent>& a, const std::vector<StreamEven
 inline std::string describe(const std::vector<StreamEvent>& events) {
   std::string out;
   for (const StreamEvent& e : events) {
-    const char* names[] = {"thinking", "answer", "tool_call", "issue"};
+    const char* names[] = {"thinking", "answer", "tool_call", "issue", "thought_call"};
     out += std::string(names[static_cast<int>(e.kind)]) + "[" + e.text + "|" + e.raw + "|" + e.call.name + " " +
            e.call.arguments.dump() + "]\n";
   }
@@ -63,24 +63,25 @@ inline std::string describe(const std::vector<StreamEvent>& events) {
 
 // Parses `input` whole, checks every chunking gives the same events, returns them.
 inline std::vector<StreamEvent> parse_all_chunkings(const StreamTags& tags, const std::string& input,
-                                                    StreamParser::Start start = StreamParser::Start::answer) {
-  const auto whole = parse_chunks(tags, {input}, start);
+                                                    StreamParser::Start start = StreamParser::Start::answer,
+                                                    const std::vector<ThoughtAction>& actions = {}) {
+  const auto whole = parse_chunks(tags, {input}, start, actions);
   INFO("input: " << input << "\nwhole:\n" << describe(whole));
   const size_t n = input.size();
   for (size_t i = 0; i <= n; ++i) {
-    const auto split = parse_chunks(tags, {input.substr(0, i), input.substr(i)}, start);
+    const auto split = parse_chunks(tags, {input.substr(0, i), input.substr(i)}, start, actions);
     INFO("split at " << i << ":\n" << describe(split));
     REQUIRE(same(split, whole));
     if (n > 120) continue;
     for (size_t j = i; j <= n; ++j) {
-      REQUIRE(same(parse_chunks(tags, {input.substr(0, i), input.substr(i, j - i), input.substr(j)}, start), whole));
+      REQUIRE(same(parse_chunks(tags, {input.substr(0, i), input.substr(i, j - i), input.substr(j)}, start, actions), whole));
     }
   }
   for (size_t size = 1; size <= 3; ++size) {
     std::vector<std::string> chunks;
     for (size_t i = 0; i < n; i += size) chunks.push_back(input.substr(i, size));
     INFO("chunks of " << size);
-    REQUIRE(same(parse_chunks(tags, chunks, start), whole));
+    REQUIRE(same(parse_chunks(tags, chunks, start, actions), whole));
   }
   return whole;
 }

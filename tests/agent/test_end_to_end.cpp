@@ -91,6 +91,11 @@ TEST_CASE("a scripted model searches, runs code, fetches a page and answers with
   CHECK_THAT(after_second[5].content, Catch::Contains("What's New In Python 3.11") &&
                                           Catch::Contains("asyncio.TaskGroup is new."));
   CHECK(r.answer == "TaskGroup arrived in Python 3.11 (42 is just arithmetic).");
+  // The sources a --cite would list: the search hit, then the fetched page; run_code adds none.
+  REQUIRE(r.sources.size() == 2);
+  CHECK(r.sources[0].url == "file://" + (dir / "taskgroup.md").string());
+  CHECK(r.sources[1].url == server.url("/release-notes"));
+  CHECK(r.sources[1].title == "What's New In Python 3.11");
   std::filesystem::remove_all(dir);
 }
 

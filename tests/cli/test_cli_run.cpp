@@ -152,7 +152,23 @@ TEST_CASE("scout run picks the chat format from the model file unless --format n
   }
 }
 
+TEST_CASE("scout run sends --effort to a remote server and says in-thought search is off there", "[cli][run]") {
+  ReplayServer server(kComputeScript);
+  auto r = run_scout("run --remote " + server.base_url() + " -m replay-model --tools run_code --effort medium --no-trace " +
+                     quote("What is 6 times 7?"));
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("note: searching inside the thinking is off"));
+  CHECK_THAT(r.output, Catch::Contains("→ run_code {"));
+  const auto requests = server.requests();
+  REQUIRE(!requests.empty());
+  CHECK(requests[0].json()["reasoning_effort"] == "medium");
+  // No system prompt was added for a protocol that is off.
+  CHECK(requests[0].json()["messages"][0]["role"] == "user");
+}
+
 TEST_CASE("scout run refuses bad invocations with the documented exit codes", "[cli][run]") {
+  CHECK(run_scout("run -m /nonexistent/model.gguf --effort extreme hi").exit_code == 2);
   CHECK(run_scout("run hi").exit_code == 2);  // no model configured
   CHECK(run_scout("run -m /nonexistent/model.gguf hi").exit_code == 3);
   CHECK(run_scout("run -m /nonexistent/model.gguf --tools web_search,bogus hi").exit_code == 2);

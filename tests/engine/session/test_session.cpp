@@ -236,3 +236,53 @@ TEST_CASE("an F16 KV cache stays close to an F32 one", "[session]") {
   CHECK(max_abs_diff(f32.logits(), f16.logits()) < 0.05f);
   CHECK(argmax(f32.logits()) == argmax(f16.logits()));
 }
+
+TEST_CASE("forced tokens are emitted before sampling and read exactly like sampled ones", "[session]") {
+  auto model = load({.arch = Arch::qwen3});
+  const int32_t n_vocab = static_cast<int32_t>(model->hparams().n_vocab);
+  auto sampler = Sampler::create(SamplerConfig::greedy(), n_vocab);
+  REQUIRE(sampler);
+  const std::vector<int32_t> forced{5, 77, 300};
+  GenerateOptions options = no_eos(6);
+  options.forced_tokens = forced;
+  auto s = session(model);
+  auto r = generate(s, prompt_ids(4), *sampler, options);
+  REQUIRE(r);
+  REQUIRE(r->tokens.size() == 6);
+  CHECK(std::vector<int32_t>(r->tokens.begin(), r->tokens.begin() + 3) == forced);
+  CHECK(s.n_past() == 10);
+
+  // The same as reading the forced tokens as prompt and sampling greedily from there.
+  auto plain = session(model);
+  std::vector<int32_t> prompt = prompt_ids(4);
+  prompt.insert(prompt.end(), forced.begin(), forced.end());
+  auto sampler2 = Sampler::create(SamplerConfig::greedy(), n_vocab);
+  auto rest = generate(plain, prompt, *sampler2, no_eos(3));
+  REQUIRE(rest);
+  CHECK(std::vector<int32_t>(r->tokens.begin() + 3, r->tokens.end()) == rest->tokens);
+  CHECK(max_abs_diff(s.logits(), plain.logits()) == 0.0f);
+
+  options.forced_tokens = {n_vocab};
+  auto bad = generate(s, {}, *sampler, options);
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message, Catch::Contains("out of range"));
+}
+
+TEST_CASE("control tokens are hidden from generated text unless asked for", "[session]") {
+  auto model = load({.arch = Arch::qwen3});
+  const auto im_start = model->tokenizer().find_token("<|im_start|>");
+  REQUIRE(im_start);
+  REQUIRE(model->tokenizer().is_control(*im_start));
+  auto sampler = Sampler::create(SamplerConfig::greedy(), static_cast<int32_t>(model->hparams().n_vocab));
+  GenerateOptions options = no_eos(1);
+  options.forced_tokens = {*im_start};
+  auto hidden_session = session(model);
+  auto hidden = generate(hidden_session, prompt_ids(3), *sampler, options);
+  REQUIRE(hidden);
+  CHECK(hidden->text.empty());
+  options.show_control_tokens = true;
+  auto shown_session = session(model);
+  auto shown = generate(shown_session, prompt_ids(3), *sampler, options);
+  REQUIRE(shown);
+  CHECK(shown->text == "<|im_start|>");
+}
