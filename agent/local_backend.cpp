@@ -57,14 +57,15 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::create(std::shared_ptr<const
   if (!sampler) return Unexpected(sampler.error());
   auto session = Session::create(model, std::move(ops), options.session);
   if (!session) return Unexpected(session.error());
-  std::unique_ptr<LocalBackend> backend(new LocalBackend(std::move(*session), std::move(*sampler), format));
+  std::unique_ptr<LocalBackend> backend(
+      new LocalBackend(std::move(*session), std::move(*sampler), format, options.keep_cache));
   for (const auto& marker : format.stop_markers())
     if (auto id = model->tokenizer().find_token(marker)) backend->stop_tokens_.push_back(*id);
   return backend;
 }
 
-LocalBackend::LocalBackend(Session session, Sampler sampler, ChatFormat format)
-    : session_(std::move(session)), sampler_(std::move(sampler)), format_(format) {}
+LocalBackend::LocalBackend(Session session, Sampler sampler, ChatFormat format, bool keep_cache)
+    : session_(std::move(session)), sampler_(std::move(sampler)), format_(format), keep_cache_(keep_cache) {}
 
 LocalBackend::~LocalBackend() { worker_.join(); }
 
@@ -90,6 +91,10 @@ Result<std::vector<std::int32_t>> LocalBackend::tokens_to_append(const TurnReque
   // itself differently — Qwen3 drops an empty think block from turns that are not last — does
   // not matter: the Session keeps the model's own text.)
   const std::size_t before = messages_before_turn_;
+  if (!keep_cache_) {
+    if (auto t = session_.truncate(0); !t) return Unexpected(t.error());
+    return tok.encode(full, /*add_special=*/true, /*parse_special=*/true);
+  }
   if (generated_ && before + 1 < messages.size() && same_turn(messages[before], *generated_)) {
     std::vector<Message> head(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(before));
     const std::string head_text = format_.render(head, tools, RenderOptions{false, request.enable_thinking});
@@ -112,7 +117,9 @@ Result<std::vector<std::int32_t>> LocalBackend::tokens_to_append(const TurnReque
   // Keep at least one token to read, so the turn's logits are fresh.
   if (common == ids.size() && common > 0) --common;
   if (common < have.size()) {
-    if (auto t = session_.truncate(static_cast<std::int32_t>(common)); !t) return Unexpected(t.error());
+    // At least one token is appended next, so the logits at the cut need no recomputing.
+    if (auto t = session_.truncate(static_cast<std::int32_t>(common), /*recompute_logits=*/false); !t)
+      return Unexpected(t.error());
   }
   return std::vector<std::int32_t>(ids.begin() + static_cast<std::ptrdiff_t>(common), ids.end());
 }

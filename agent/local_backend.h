@@ -49,6 +49,10 @@ Result<ChatFormat> chat_format_for(const Model& model, std::string_view requeste
 struct LocalBackendOptions {
   SessionOptions session;
   SamplerConfig sampling;
+  // false: every turn reads the whole conversation again from an empty cache, as a stateless
+  // server does (the paused part of a turn still resumes in place). Only for comparison
+  // (bench/agent_prefill); it costs a full prefill per step.
+  bool keep_cache = true;
 };
 
 class LocalBackend final : public Backend {
@@ -76,7 +80,7 @@ class LocalBackend final : public Backend {
   const Session& session() const { return session_; }
 
  private:
-  LocalBackend(Session session, Sampler sampler, ChatFormat format);
+  LocalBackend(Session session, Sampler sampler, ChatFormat format, bool keep_cache);
 
   // The tokens to append for `request`, truncating the Session where the conversation diverged.
   Result<std::vector<std::int32_t>> tokens_to_append(const TurnRequest& request);
@@ -84,6 +88,7 @@ class LocalBackend final : public Backend {
   Session session_;
   Sampler sampler_;
   ChatFormat format_;
+  bool keep_cache_ = true;
   bool opens_thinking_ = false;             // the last prompt ended inside an open think block
   std::vector<std::int32_t> stop_tokens_;   // the format's end-of-turn markers, as tokens
   // The Session holds the conversation's first messages_before_turn_ messages, then the turn

@@ -84,14 +84,14 @@ std::span<const float> Session::logits_at(size_t i) const {
   return {logits_.data() + i * n_vocab, n_vocab};
 }
 
-Result<void> Session::truncate(int32_t n) {
+Result<void> Session::truncate(int32_t n, bool recompute_logits) {
   if (n < 0 || n > n_past())
     return make_error("cannot truncate to position " + std::to_string(n) + ": the session holds " +
                       std::to_string(n_past()) + " tokens");
   if (n == n_past()) return {};
   tokens_.resize(static_cast<size_t>(n));
   n_logit_rows_ = 0;
-  if (n > 0) {
+  if (n > 0 && recompute_logits) {
     // Re-running the last kept token rewrites its own K/V with identical values and yields
     // the logits that follow it.
     const int32_t last = tokens_.back();

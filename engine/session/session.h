@@ -57,8 +57,10 @@ class Session {
   const SessionOptions& options() const { return options_; }
 
   // Forgets every position >= n (to retry a step or edit the end of a conversation). When
-  // n > 0 the logits after token n-1 are recomputed (one decode step), so sampling can go on.
-  Result<void> truncate(int32_t n);
+  // n > 0 the logits after token n-1 are recomputed (one decode step), so sampling can go on —
+  // unless `recompute_logits` is false, for a caller that appends tokens next anyway: then
+  // logits() is empty until the next append, and nothing is computed.
+  Result<void> truncate(int32_t n, bool recompute_logits = true);
 
   // An independent copy: same tokens, cache contents and logits (the cache positions in use are
   // copied; the copy's cache holds as many positions as this one's).

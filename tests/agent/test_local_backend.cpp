@@ -242,3 +242,28 @@ TEST_CASE("a local DeepSeek model's tool calls, written with control tokens, rea
   CHECK(turn.message.tool_calls[0].arguments == nlohmann::ordered_json{{"query", "otters"}});
   CHECK(turn.message.content.empty());
 }
+
+TEST_CASE("a new task on the same backend reads the shared system prompt and tool schemas from the cache",
+          "[local_backend]") {
+  Fixture f;
+  f.messages = {Message{Role::system, std::string(600, 'x') + " Be careful.", {}, {}, {}, {}},
+                Message{Role::user, "First task.", {}, {}, {}, {}}};
+  const auto first = f.turn(3);
+  CHECK(first.usage.prefilled_tokens == first.usage.prompt_tokens);
+
+  f.messages = {f.messages[0], Message{Role::user, "A different second task.", {}, {}, {}, {}}};
+  const auto evaluated = f.backend->session().n_evaluated();
+  const auto second = f.turn(3);
+  const Tokenizer& tok = f.model->tokenizer();
+  const ChatFormat format(ChatFormat::Kind::qwen3);
+  const auto a = tok.encode(format.render({f.messages[0], Message{Role::user, "First task.", {}, {}, {}, {}}}, f.tools,
+                                          {true, true}),
+                            true, true);
+  const auto b = tok.encode(format.render(f.messages, f.tools, {true, true}), true, true);
+  std::size_t shared = 0;
+  while (shared < a.size() && shared < b.size() && a[shared] == b[shared]) ++shared;
+  REQUIRE(shared > 100);  // the system prompt and the tool schemas
+  CHECK(second.usage.prompt_tokens == static_cast<std::int64_t>(b.size()));
+  CHECK(second.usage.prefilled_tokens == static_cast<std::int64_t>(b.size() - shared));
+  CHECK(f.backend->session().n_evaluated() - evaluated == second.usage.prefilled_tokens + 3);
+}

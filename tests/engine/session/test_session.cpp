@@ -286,3 +286,19 @@ TEST_CASE("control tokens are hidden from generated text unless asked for", "[se
   REQUIRE(shown);
   CHECK(shown->text == "<|im_start|>");
 }
+
+TEST_CASE("truncating without recomputing the logits computes nothing until the next append", "[session]") {
+  auto model = load({.arch = Arch::qwen3});
+  auto s = session(model);
+  REQUIRE(s.append(prompt_ids(10)));
+  const auto evaluated = s.n_evaluated();
+  REQUIRE(s.truncate(6, /*recompute_logits=*/false));
+  CHECK(s.n_evaluated() == evaluated);
+  CHECK(s.logits().empty());
+  CHECK(s.n_past() == 6);
+  const auto more = prompt_ids(12);
+  REQUIRE(s.append(std::span<const int32_t>(more).subspan(6, 2)));
+  auto fresh = session(model);
+  REQUIRE(fresh.append(std::span<const int32_t>(more).first(8)));
+  CHECK(max_abs_diff(s.logits(), fresh.logits()) == 0.0f);
+}
