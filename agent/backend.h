@@ -58,6 +58,9 @@ struct TurnRequest {
   // written into the thinking, then generation resumes where it stopped. `messages` must be the
   // same conversation as when the turn began.
   std::optional<std::string> resume_thinking_with;
+  // With resume_thinking_with: the paused turn so far (its reasoning ends with the action), for
+  // backends that keep no state of their own and must send it back (remote continuation).
+  const Message* paused_turn = nullptr;
   // Thinking tokens allowed in this turn (-1: no limit). When they are spent the backend closes
   // the thinking itself and lets the model answer; backends that cannot, ignore it.
   std::int32_t think_budget = -1;

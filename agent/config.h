@@ -51,6 +51,9 @@ struct RemoteConfig {
   std::string api_key_env = "OPENAI_API_KEY";  // NAME of the environment variable holding the key
   double timeout_s = 120;                    // one request, streaming included
   int max_retries = 2;                       // retries of a failed request (connect errors, 429, 5xx)
+  // How the server continues a partial assistant message, for searching inside the thinking:
+  // "none", "llama.cpp", "vllm" (also SGLang) or "deepseek" (prefix completion).
+  std::string continuation = "none";
 };
 
 // [agent]: the loop's budgets.

@@ -256,6 +256,7 @@ asio::awaitable<Result<TurnResult>> Loop::model_turn(int step, std::int32_t max_
       break;
     }
     request.resume_thinking_with = injected;
+    request.paused_turn = &turn->message;
     request.max_tokens = static_cast<std::int32_t>(left);
     auto rest = co_await backend_turn(request, sink);
     if (!rest) {

@@ -131,7 +131,10 @@ bool blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == 
 StreamParser::StreamParser(StreamTags tags, Start start, std::vector<ThoughtAction> actions)
     : tags_(std::move(tags)),
       actions_(std::move(actions)),
-      state_(start == Start::thinking && !tags_.think_close.empty() ? State::thinking : State::answer) {}
+      state_(start == Start::thinking_only || (start == Start::thinking && !tags_.think_close.empty())
+                 ? State::thinking
+                 : State::answer),
+      thinking_only_(start == Start::thinking_only) {}
 
 std::vector<const std::string*> StreamParser::active_tags() const {
   std::vector<const std::string*> out;
@@ -140,7 +143,7 @@ std::vector<const std::string*> StreamParser::active_tags() const {
   };
   switch (state_) {
     case State::thinking:
-      add(tags_.think_close);
+      if (!thinking_only_) add(tags_.think_close);
       for (const ThoughtAction& a : actions_) add(a.open);
       break;
     case State::thought_action: break;  // fed by the close-tag search in feed()
@@ -323,9 +326,10 @@ std::vector<StreamEvent> StreamParser::finish() {
     out.push_back(issue("The " + action.open + " was not run: the output ended before " + action.close +
                             " closed it.",
                         action.open + pending_));
-    out.push_back(issue("The reasoning was not closed: the output ended before " + tags_.think_close +
-                            ", so no answer was given.",
-                        ""));
+    if (!thinking_only_)
+      out.push_back(issue("The reasoning was not closed: the output ended before " + tags_.think_close +
+                              ", so no answer was given.",
+                          ""));
   } else if (state_ == State::call_block) {
     // A block the stream ended in without its close tag: the calls in it stand.
     if (!blank(pending_)) emit_text(out, pending_);
@@ -333,7 +337,7 @@ std::vector<StreamEvent> StreamParser::finish() {
   } else {
     // A held-back tag prefix was text after all.
     emit_text(out, pending_);
-    if (state_ == State::thinking) {
+    if (state_ == State::thinking && !thinking_only_) {
       out.push_back(issue("The reasoning was not closed: the output ended before " + tags_.think_close +
                               ", so no answer was given.",
                           ""));

@@ -70,7 +70,10 @@ struct StreamEvent {
 
 class StreamParser {
  public:
-  enum class Start { answer, thinking };
+  // answer: the output starts as answer text. thinking: it starts inside an open think block.
+  // thinking_only: all of it is thinking (a server's separate reasoning channel): no close tag
+  // is looked for, and the stream may end without one.
+  enum class Start { answer, thinking, thinking_only };
 
   // `tags` from ChatFormat::stream_tags(); empty tags disable their state. Start::thinking is for
   // prompts that end inside an open think block, so the model's first bytes are thinking.
@@ -113,6 +116,7 @@ class StreamParser {
   int calls_in_block_ = 0;  // calls (and call issues) since the block of calls opened
   int next_call_id_ = 1;   // ids are "call_1", "call_2", ... in stream order
   int next_thought_id_ = 1;
+  bool thinking_only_ = false;
   bool finished_ = false;
 };
 

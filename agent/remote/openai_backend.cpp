@@ -74,7 +74,8 @@ http::Options OpenAiBackend::http_options() const {
   return o;
 }
 
-asio::awaitable<OpenAiBackend::Attempt> OpenAiBackend::attempt(const std::string& body, TurnSink& sink) const {
+asio::awaitable<OpenAiBackend::Attempt> OpenAiBackend::attempt(const std::string& body, const TurnRequest& turn,
+                                                               TurnSink& sink) const {
   http::Request request;
   request.method = "POST";
   request.url = endpoint();
@@ -86,7 +87,9 @@ asio::awaitable<OpenAiBackend::Attempt> OpenAiBackend::attempt(const std::string
 
   const auto cancellation = co_await asio::this_coro::cancellation_state;
   const auto start = TurnAssembler::Clock::now();
-  TurnAssembler assembler(sink, start);
+  const bool watch_actions = can_pause_in_thought() && turn.thought_actions != nullptr;
+  TurnAssembler assembler(sink, start, watch_actions ? *turn.thought_actions : std::vector<ThoughtAction>{},
+                          turn.resume_thinking_with.has_value());
   http::SseParser events;
   std::optional<Error> stream_error;
   std::size_t body_bytes = 0;
@@ -100,6 +103,8 @@ asio::awaitable<OpenAiBackend::Attempt> OpenAiBackend::attempt(const std::string
         return false;
       }
       if (assembler.done()) return false;  // [DONE]: nothing that follows matters
+      // Paused on an in-thought action: closing the stream stops the server's generation.
+      if (assembler.paused()) return false;
     }
     if (events.failed()) {
       stream_error = Error{"the server sent an unreadable event stream: " + events.error()};
@@ -179,7 +184,7 @@ asio::awaitable<OpenAiBackend::Attempt> OpenAiBackend::attempt(const std::string
                 assembler.received_summary() + ".";
     co_return out;
   }
-  if (!assembler.done() && !assembler.saw_finish_reason()) {
+  if (!assembler.done() && !assembler.saw_finish_reason() && !assembler.paused()) {
     const std::string_view content_type = response.header("Content-Type");
     if (assembler.chunks() == 0 && content_type.find("text/event-stream") == std::string_view::npos) {
       out.error = where + " did not answer with an event stream (Content-Type: " +
@@ -205,7 +210,7 @@ asio::awaitable<Result<TurnResult>> OpenAiBackend::next_turn(TurnRequest request
 
   try {
     for (int retry = 1;; ++retry) {
-      Attempt result = co_await attempt(body, sink);
+      Attempt result = co_await attempt(body, request, sink);
       switch (result.kind) {
         case Attempt::Kind::complete:
         case Attempt::Kind::cancelled:

@@ -42,11 +42,18 @@ class OpenAiBackend final : public Backend {
 
   asio::awaitable<Result<TurnResult>> next_turn(TurnRequest request, TurnSink sink) override;
 
+  // With a continuation style configured, a turn can pause on an in-thought action: the stream
+  // is closed right after it, and the next request sends the turn so far for the server to
+  // continue (agent/remote/openai_request.h).
+  bool can_pause_in_thought() const override {
+    return options_.continuation != OpenAiOptions::Continuation::none;
+  }
+
   const OpenAiOptions& options() const { return options_; }
 
  private:
   struct Attempt;
-  asio::awaitable<Attempt> attempt(const std::string& body, TurnSink& sink) const;
+  asio::awaitable<Attempt> attempt(const std::string& body, const TurnRequest& request, TurnSink& sink) const;
   std::string endpoint() const;
   tools::http::Options http_options() const;
 

@@ -49,6 +49,16 @@ struct OpenAiOptions {
   std::vector<std::pair<std::string, std::string>> extra_headers;
 
   MaxTokensField max_tokens_field = MaxTokensField::max_tokens;
+
+  // How the server continues a partial assistant message, which searching inside the thinking
+  // needs (the turn pauses after an action; the next request sends the turn so far, with the
+  // result, as a last assistant message "<think>\n…" for the server to go on from):
+  //   none           the server cannot: the model uses ordinary tool calls
+  //   final_message  llama.cpp's server (llama-server): a last assistant message is continued
+  //   vllm           vLLM, SGLang: "continue_final_message": true, "add_generation_prompt": false
+  //   deepseek       DeepSeek's prefix completion (its /beta base URL): the message has "prefix": true
+  enum class Continuation { none, final_message, vllm, deepseek };
+  Continuation continuation = Continuation::none;
   // Send the assistant's earlier thinking back as `reasoning_content`. Off by default: DeepSeek
   // rejects reasoning_content in input messages, and most models are trained to see their
   // earlier turns without their thinking.

@@ -55,6 +55,17 @@ ojson chat_request_body(const TurnRequest& request, const OpenAiOptions& options
   body["model"] = options.model;
   ojson messages = ojson::array();
   for (const Message& m : *request.messages) messages.push_back(to_openai_message(m, options));
+  if (request.resume_thinking_with && request.paused_turn != nullptr) {
+    // The turn so far as the model wrote it, still inside its thinking, for the server to go on.
+    ojson partial = {{"role", "assistant"},
+                     {"content", "<think>\n" + request.paused_turn->reasoning + *request.resume_thinking_with}};
+    if (options.continuation == OpenAiOptions::Continuation::deepseek) partial["prefix"] = true;
+    messages.push_back(std::move(partial));
+    if (options.continuation == OpenAiOptions::Continuation::vllm) {
+      body["continue_final_message"] = true;
+      body["add_generation_prompt"] = false;
+    }
+  }
   body["messages"] = std::move(messages);
   if (request.tools != nullptr && !request.tools->empty()) {
     ojson tools = ojson::array();

@@ -12,6 +12,10 @@
 //                           answers no call, and servers reject a tool message whose id no
 //                           earlier call carries.
 //
+// Resuming a turn paused on an in-thought action (TurnRequest::resume_thinking_with): the turn
+// so far goes last, as {"role": "assistant", "content": "<think>\n" + its reasoning + the
+// result}, marked for the server as OpenAiOptions::continuation says.
+//
 // Thinking control: `chat_template_kwargs: {"enable_thinking": false}` is sent only when
 // thinking is off; vLLM, SGLang and llama-server pass it to the chat template, and sending
 // nothing when thinking is on keeps the request acceptable to servers that reject unknown

@@ -79,9 +79,12 @@ std::string plural(std::int64_t n, const char* one, const char* many) {
 
 }  // namespace
 
-TurnAssembler::TurnAssembler(TurnSink sink, Clock::time_point request_start)
+TurnAssembler::TurnAssembler(TurnSink sink, Clock::time_point request_start, std::vector<ThoughtAction> actions,
+                             bool resumed)
     : sink_(std::move(sink)),
-      parser_(ChatFormat(ChatFormat::Kind::qwen3).stream_tags()),
+      reasoning_parser_(ChatFormat(ChatFormat::Kind::qwen3).stream_tags(), StreamParser::Start::thinking_only, actions),
+      actions_(std::move(actions)),
+      resumed_(resumed),
       request_start_(request_start) {
   result_.message.role = Role::assistant;
 }
@@ -97,17 +100,14 @@ void TurnAssembler::note_output() {
 }
 
 void TurnAssembler::add_thinking(std::string text) {
-  if (text.empty()) return;
-  thinking_chars_ += count_code_points(text);
-  result_.message.reasoning += text;
-  StreamEvent e;
-  e.kind = StreamEvent::Kind::thinking_text;
-  e.text = std::move(text);
-  emit(e);
+  if (text.empty() || paused()) return;
+  saw_reasoning_ = true;
+  handle_parsed(reasoning_parser_.feed(text));
 }
 
 void TurnAssembler::handle_parsed(std::vector<StreamEvent> events) {
   for (StreamEvent& e : events) {
+    if (paused()) return;  // what follows an in-thought action is not part of the turn
     if (e.kind == StreamEvent::Kind::thinking_text) thinking_chars_ += count_code_points(e.text);
     if (e.kind == StreamEvent::Kind::answer_text) answer_chars_ += count_code_points(e.text);
     result_.add(e);
@@ -164,9 +164,14 @@ Result<void> TurnAssembler::on_data(std::string_view data) {
           note_output();
           add_thinking(*reasoning);
         }
-        if (const std::string* content = string_member(*delta, "content"); content != nullptr && !content->empty()) {
+        if (const std::string* content = string_member(*delta, "content");
+            content != nullptr && !content->empty() && !paused()) {
           note_output();
-          handle_parsed(parser_.feed(*content));
+          if (!parser_)
+            parser_.emplace(ChatFormat(ChatFormat::Kind::qwen3).stream_tags(),
+                            resumed_ && !saw_reasoning_ ? StreamParser::Start::thinking : StreamParser::Start::answer,
+                            actions_);
+          handle_parsed(parser_->feed(*content));
         }
         if (const json* tool_calls = member(*delta, "tool_calls")) {
           note_output();
@@ -258,10 +263,14 @@ std::string TurnAssembler::received_summary() const {
 TurnResult TurnAssembler::finish(bool cancelled) {
   assert(!finished_);
   finished_ = true;
-  handle_parsed(parser_.finish());
+  const bool paused_turn = paused() && !cancelled;
+  if (!paused_turn) {
+    handle_parsed(reasoning_parser_.finish());
+    if (parser_) handle_parsed(parser_->finish());
+  }
 
   const bool hit_length = finish_reason_ && *finish_reason_ == "length";
-  if (cancelled) {
+  if (cancelled || paused_turn) {
     result_.message.tool_calls.clear();
   } else {
     // Every call needs an id its result can answer, and ids must not repeat: inline calls are
@@ -319,6 +328,8 @@ TurnResult TurnAssembler::finish(bool cancelled) {
 
   if (cancelled) {
     result_.finish = FinishReason::cancelled;
+  } else if (paused_turn) {
+    result_.finish = FinishReason::thought_call;
   } else if (hit_length) {
     result_.finish = FinishReason::length;
   } else if (!result_.message.tool_calls.empty()) {

@@ -1,7 +1,8 @@
 // TurnAssembler: turns the `data:` payloads of a Chat Completions stream into StreamEvents (as
 // they arrive) and, at the end, one TurnResult.
 //
-//   delta.reasoning_content | delta.reasoning ──────────────────────────▶ thinking text
+//   delta.reasoning_content | delta.reasoning ──▶ StreamParser (thinking only) ──▶ thinking text,
+//                                                   and in-thought actions (which pause the turn)
 //   delta.content ──▶ StreamParser (qwen3 tags) ──▶ answer text, and thinking text for servers
 //                                                   that leave <think>…</think> inline, and
 //                                                   tool calls written inline as <tool_call>
@@ -37,7 +38,14 @@ class TurnAssembler {
   using Clock = std::chrono::steady_clock;
 
   // `sink` may be empty. `request_start` is when the request was sent (for Usage::prompt_ms).
-  TurnAssembler(TurnSink sink, Clock::time_point request_start);
+  // `actions`: in-thought actions to watch for in the thinking (reasoning deltas, or content
+  // inside <think>); the first one completed pauses the turn (paused()). `resumed`: the stream
+  // continues a turn paused inside its thinking, so content starts as thinking.
+  TurnAssembler(TurnSink sink, Clock::time_point request_start, std::vector<ThoughtAction> actions = {},
+                bool resumed = false);
+
+  // An in-thought action was completed: read no further; finish() reports it.
+  bool paused() const { return result_.thought_call.has_value(); }
 
   // One event's data. "[DONE]" ends the stream. An error (malformed chunk, error object) means
   // the turn failed; feeding after an error or after [DONE] is a programmer error.
@@ -74,7 +82,13 @@ class TurnAssembler {
   void read_usage(const nlohmann::json& usage, const nlohmann::json* timings);
 
   TurnSink sink_;
-  StreamParser parser_;
+  StreamParser reasoning_parser_;  // delta.reasoning_content: thinking throughout
+  // delta.content; made at the first content delta: a resumed turn's content is still
+  // thinking, unless the server sends its reasoning separately (then content is the answer).
+  std::optional<StreamParser> parser_;
+  std::vector<ThoughtAction> actions_;
+  bool resumed_ = false;
+  bool saw_reasoning_ = false;
   TurnResult result_;
   std::map<std::int64_t, PendingCall> calls_;  // by the delta's index
   std::int64_t last_call_index_ = -1;
