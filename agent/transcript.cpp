@@ -84,7 +84,11 @@ class Renderer {
            << " tok/s; " << str(e, "finish") << "]\n";
     } else if (type == "tool_call") {
       end_answer();
-      out_ << "→ " << str(e, "name") << " " << e.value("arguments", ojson::object()).dump() << "\n";
+      out_ << "→ " << str(e, "name") << (e.value("in_thought", false) ? " (while thinking) " : " ")
+           << e.value("arguments", ojson::object()).dump() << "\n";
+    } else if (type == "notice") {
+      end_answer();
+      out_ << "note: " << str(e, "text") << "\n";
     } else if (type == "tool_result") {
       end_answer();
       out_ << "← " << str(e, "name") << (e.value("is_error", false) ? " failed" : "") << " (" << fixed(num(e, "ms"), 0)

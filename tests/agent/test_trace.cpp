@@ -57,6 +57,9 @@ TEST_CASE("the transcript shows thinking, calls, results and the outcome", "[tra
     REQUIRE(w);
     write_run(*w);
     w->write("turn_start", ojson{{"step", 2}, {"messages", 3}});
+    w->write("notice", ojson{{"text", "searching inside the thinking is off"}});
+    w->write("tool_call", ojson{{"step", 2}, {"id", "thought_1"}, {"name", "web_search"},
+                                {"arguments", {{"query", "Y"}}}, {"in_thought", true}});
     w->write("answer", ojson{{"step", 2}, {"text", "X is Y."}});
     w->write("turn_end", ojson{{"step", 2}, {"finish", "stop"}, {"usage", ojson::object()}});
     w->write("run_end", ojson{{"status", "answered"}, {"answer", "X is Y."}, {"steps", 2}, {"tool_calls", 1}, {"wall_ms", 1500.0}, {"usage", {{"completion_tokens", 9}}}});
@@ -67,6 +70,8 @@ TEST_CASE("the transcript shows thinking, calls, results and the outcome", "[tra
   CHECK_THAT(*t, Catch::Contains("│ I should search.\n│ Yes."));
   CHECK_THAT(*t, Catch::Contains("→ web_search {\"query\":\"X\"}"));
   CHECK_THAT(*t, Catch::Contains("← web_search (3 ms)\n  1. X is Y"));
+  CHECK_THAT(*t, Catch::Contains("note: searching inside the thinking is off\n"));
+  CHECK_THAT(*t, Catch::Contains("→ web_search (while thinking) {\"query\":\"Y\"}"));
   CHECK_THAT(*t, Catch::Contains("answered after 2 steps, 1 tool calls"));
   CHECK_THAT(*t, Catch::Contains("Answer:\nX is Y."));
   auto hidden = render_transcript(path, TranscriptOptions{false, 2000});
