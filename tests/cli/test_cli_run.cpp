@@ -167,6 +167,26 @@ TEST_CASE("scout run sends --effort to a remote server and says in-thought searc
   CHECK(requests[0].json()["messages"][0]["role"] == "user");
 }
 
+TEST_CASE("scout run --cite lists the sources the run read after the answer", "[cli][run]") {
+  const fs::path dir = scratch("cite");
+  fs::create_directories(dir / "docs");
+  std::ofstream(dir / "docs" / "otters.md") << "# River otters\n\nOtters eat fish.\n";
+  auto indexed = run_scout("index --db " + quote((dir / "idx.sqlite").string()) + " " + quote((dir / "docs").string()));
+  REQUIRE(indexed.exit_code == 0);
+  std::ofstream(dir / "scout.toml") << "[search]\nprovider = \"offline\"\nindex = \"" << (dir / "idx.sqlite").string()
+                                    << "\"\n";
+  ReplayServer server(R"json([
+    {"tool_calls": [{"id": "c1", "name": "web_search", "arguments": {"query": "otters"}}]},
+    {"content": "Otters eat fish."}
+  ])json");
+  auto r = run_scout("run --remote " + server.base_url() + " -m replay-model --tools web_search --cite --no-trace --config " +
+                         quote((dir / "scout.toml").string()) + " " + quote("What do otters eat?"),
+                     "2>/dev/null");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output == "Otters eat fish.\n\nSources:\n[1] River otters — file://" + (dir / "docs" / "otters.md").string() + "\n");
+}
+
 TEST_CASE("scout run refuses bad invocations with the documented exit codes", "[cli][run]") {
   CHECK(run_scout("run -m /nonexistent/model.gguf --effort extreme hi").exit_code == 2);
   CHECK(run_scout("run hi").exit_code == 2);  // no model configured
