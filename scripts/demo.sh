@@ -4,7 +4,8 @@
 # the bubblewrap sandbox — then shows the run's trace. No model weights can be downloaded here,
 # so a scripted OpenAI-compatible server (the test suite's replay server) plays the model for the
 # remote run, and a synthetic model (random weights, real Qwen3 vocabulary) shows the local
-# engine path. With a real model: scout run -m Qwen3-30B-A3B-Q4_K_M.gguf "TASK".
+# engine path; a second scripted run searches inside the model's thinking. With a real model:
+# scout run -m Qwen3-30B-A3B-Q4_K_M.gguf "TASK".
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -44,6 +45,16 @@ $scout run --config "$out/config.toml" --remote "http://127.0.0.1:$(cat "$out/po
   --trace "$out/remote-run.jsonl" "When was asyncio.TaskGroup added, and what is 2**10?"
 echo "== scout trace (the same run, from its JSONL trace)"
 $scout trace "$out/remote-run.jsonl"
+
+echo "== scout run searching inside the model's thinking (scripted server that continues a partial message)"
+kill $server 2>/dev/null || true
+rm -f "$out/port"
+$replay --script examples/agent/demo-thought-replay.json --port-file "$out/port" < /dev/null &
+server=$!
+for _ in $(seq 1 100); do [ -s "$out/port" ] && break; sleep 0.1; done
+{ cat "$out/config.toml"; printf '[remote]\ncontinuation = "llama.cpp"\n'; } > "$out/config-continue.toml"
+$scout run --config "$out/config-continue.toml" --remote "http://127.0.0.1:$(cat "$out/port")/v1" -m demo-model \
+  --tools web_search --cite --trace "$out/thought-run.jsonl" "Where in the Python docs is asyncio.TaskGroup described?"
 
 echo "== scout run with the local engine (a synthetic Qwen3-MoE model: random weights, so random text)"
 $scout synth -q --preset tiny --arch qwen3moe --type q8_0 --tokenizer "$qwen" -o "$out/tiny-qwen3moe-q8_0.gguf"
