@@ -4,12 +4,13 @@
 
 #include <optional>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include "plugins/mcp/stdio_transport.h"
 
+#include "tests/tools/registry/registry_test_support.h"
+
 using namespace scout::plugins::mcp;
+using scout::tools::testing::run_until_done;
 using Catch::Contains;
 namespace asio = boost::asio;
 
@@ -26,24 +27,6 @@ asio::awaitable<std::optional<T>> as_optional(asio::awaitable<T> op) {
   co_return co_await std::move(op);
 }
 
-// Runs `aw` to its end. The transport keeps a background read of the server's stderr, so the
-// io_context never runs out of work by itself: run it until this result is in.
-template <class T>
-T run_to_completion(asio::io_context& io, asio::awaitable<T> aw) {
-  std::optional<T> out;
-  std::exception_ptr error;
-  asio::co_spawn(io, std::move(aw), [&](std::exception_ptr e, T value) {
-    error = e;
-    out = std::move(value);
-  });
-  io.restart();  // an earlier run may have stopped it by running out of work
-  while (!out && !error) {
-    if (io.run_one() == 0) io.restart();
-  }
-  if (error) std::rethrow_exception(error);
-  return std::move(*out);
-}
-
 asio::awaitable<bool> close_it(StdioTransport& t, std::chrono::milliseconds grace) {
   co_await t.close(grace);
   co_return true;
@@ -57,33 +40,33 @@ TEST_CASE("messages go to a server process and come back line by line", "[mcp][s
   const Message request = Request{RequestId{std::int64_t{1}}, "tools/list", Json::object()};
   const std::string big(40000, 'x');  // fits the pipe buffers: this test sends before it reads
   const Message note = Notification{"notifications/message", Json{{"data", big}}};
-  REQUIRE(*run_to_completion(io, as_optional(t->send(request))));
-  REQUIRE(*run_to_completion(io, as_optional(t->send(note))));
-  auto first = *run_to_completion(io, as_optional(t->receive()));
+  REQUIRE(*run_until_done(io, as_optional(t->send(request))));
+  REQUIRE(*run_until_done(io, as_optional(t->send(note))));
+  auto first = *run_until_done(io, as_optional(t->receive()));
   REQUIRE(first);
   CHECK(std::get<Request>(*first).method == "tools/list");
-  auto second = *run_to_completion(io, as_optional(t->receive()));
+  auto second = *run_until_done(io, as_optional(t->receive()));
   REQUIRE(second);
   CHECK(std::get<Notification>(*second).params->at("data") == big);
-  run_to_completion(io, close_it(*t, std::chrono::milliseconds(2000)));
+  run_until_done(io, close_it(*t, std::chrono::milliseconds(2000)));
   CHECK(t->exit_status() == "exited with status 0");  // cat ends when its stdin closes
 }
 
 TEST_CASE("garbage on a server's stdout is an error that quotes it", "[mcp][stdio]") {
   asio::io_context io;
   auto t = start(io, "sh", {"-c", "echo 'Starting server on stdio...'; sleep 30"});
-  auto got = *run_to_completion(io, as_optional(t->receive()));
+  auto got = *run_until_done(io, as_optional(t->receive()));
   REQUIRE_FALSE(got);
   CHECK_THAT(got.error().message, Contains("MCP server 'sh' wrote") && Contains("not JSON") &&
                                       Contains("Starting server on stdio..."));
-  run_to_completion(io, close_it(*t, std::chrono::milliseconds(100)));
+  run_until_done(io, close_it(*t, std::chrono::milliseconds(100)));
   CHECK(t->exit_status().has_value());
 }
 
 TEST_CASE("a server that exits is reported with its status, and its stderr is kept", "[mcp][stdio]") {
   asio::io_context io;
   auto t = start(io, "sh", {"-c", "echo 'fatal: no API key configured' >&2; exit 3"});
-  auto got = *run_to_completion(io, as_optional(t->receive()));
+  auto got = *run_until_done(io, as_optional(t->receive()));
   REQUIRE_FALSE(got);
   CHECK_THAT(got.error().message, Contains("closed its output") && Contains("exited with status 3"));
   CHECK_THAT(t->stderr_tail(), Contains("fatal: no API key configured"));
@@ -92,7 +75,7 @@ TEST_CASE("a server that exits is reported with its status, and its stderr is ke
 TEST_CASE("close() ends a server that ignores its closed stdin and SIGTERM", "[mcp][stdio]") {
   asio::io_context io;
   auto t = start(io, "sh", {"-c", "trap '' TERM; while :; do sleep 1; done"});
-  run_to_completion(io, close_it(*t, std::chrono::milliseconds(100)));
+  run_until_done(io, close_it(*t, std::chrono::milliseconds(100)));
   CHECK(t->exit_status() == "killed by signal 9");
 }
 
@@ -106,10 +89,10 @@ TEST_CASE("a server program that does not exist is a clear error", "[mcp][stdio]
 TEST_CASE("writing to a server that has exited is an error, not a crash", "[mcp][stdio]") {
   asio::io_context io;
   auto t = start(io, "true");
-  auto got = *run_to_completion(io, as_optional(t->receive()));
+  auto got = *run_until_done(io, as_optional(t->receive()));
   REQUIRE_FALSE(got);  // its output closed
   const Message ping = Request{RequestId{std::int64_t{1}}, "ping", std::nullopt};
-  auto sent = *run_to_completion(io, as_optional(t->send(ping)));
+  auto sent = *run_until_done(io, as_optional(t->send(ping)));
   REQUIRE_FALSE(sent);
   CHECK_THAT(sent.error().message, Contains("MCP server 'true': cannot write to it"));
 }

@@ -23,20 +23,38 @@
 
 namespace scout::tools::testing {
 
-// Spawns `aw` on `io`, runs the io_context until it has no work left, and returns the result.
+// Spawns `aw` on `io` and runs the io_context: until it has no work left (until_idle), or only
+// until `aw` completes, leaving other work pending (for objects that keep a background read,
+// like an MCP server's stderr). Returns the result.
 template <class T>
-T run_to_completion(asio::io_context& io, asio::awaitable<T> aw) {
+T run_awaitable(asio::io_context& io, asio::awaitable<T> aw, bool until_idle) {
   std::optional<T> out;
   std::exception_ptr error;
   asio::co_spawn(io, std::move(aw), [&](std::exception_ptr e, T value) {
     error = e;
     out = std::move(value);
   });
-  io.run();
   io.restart();
+  if (until_idle) {
+    io.run();
+    io.restart();
+  } else {
+    while (!out && !error)
+      if (io.run_one() == 0) io.restart();
+  }
   if (error) std::rethrow_exception(error);
   if (!out) throw std::logic_error("the coroutine did not complete");
   return std::move(*out);
+}
+
+template <class T>
+T run_to_completion(asio::io_context& io, asio::awaitable<T> aw) {
+  return run_awaitable(io, std::move(aw), /*until_idle=*/true);
+}
+
+template <class T>
+T run_until_done(asio::io_context& io, asio::awaitable<T> aw) {
+  return run_awaitable(io, std::move(aw), /*until_idle=*/false);
 }
 
 // Calls `action` on `io` once `ready()` holds, checking every millisecond. Lets a test act at
