@@ -216,7 +216,8 @@ class ConfigReader {
           {"api_key_env", string_field(c.remote.api_key_env)},
           {"timeout_s", number_field(c.remote.timeout_s, 0.1, 86400)},
           {"max_retries", integer_field(c.remote.max_retries, 0, 20)},
-          {"continuation", string_field(c.remote.continuation)}}},
+          {"continuation", string_field(c.remote.continuation)},
+          {"format", string_field(c.remote.format)}}},
         {"agent",
          {{"max_steps", integer_field(c.agent.max_steps, 1, 100000)},
           {"max_tool_calls", integer_field(c.agent.max_tool_calls, 0, 1000000)},
@@ -275,9 +276,11 @@ class ConfigReader {
           return at(value, "[remote] api_key_env must be the NAME of the environment variable that holds the key "
                            "(e.g. OPENAI_API_KEY), not the key itself");
         if (std::string_view(key.str()) == "remote" && name == "continuation" &&
-            !(c.remote.continuation == "none" || c.remote.continuation == "llama.cpp" ||
-              c.remote.continuation == "vllm" || c.remote.continuation == "deepseek"))
-          return at(value, "[remote] continuation must be \"none\", \"llama.cpp\", \"vllm\" or \"deepseek\"");
+            !(c.remote.continuation == "none" || c.remote.continuation == "completions" ||
+              c.remote.continuation == "deepseek"))
+          return at(value, "[remote] continuation must be \"none\", \"completions\" or \"deepseek\"");
+        if (std::string_view(key.str()) == "remote" && name == "format" && !ChatFormat::by_name(c.remote.format))
+          return at(value, "[remote] format must be \"qwen3\", \"deepseek-v3\" or \"deepseek-r1\"");
         if (std::string_view(key.str()) == "model" && name == "format" && !ChatFormat::by_name(c.model.format))
           return at(value, "[model] format must be \"qwen3\", \"deepseek-v3\" or \"deepseek-r1\"");
       }

@@ -51,9 +51,11 @@ struct RemoteConfig {
   std::string api_key_env = "OPENAI_API_KEY";  // NAME of the environment variable holding the key
   double timeout_s = 120;                    // one request, streaming included
   int max_retries = 2;                       // retries of a failed request (connect errors, 429, 5xx)
-  // How the server continues a partial assistant message, for searching inside the thinking:
-  // "none", "llama.cpp", "vllm" (also SGLang) or "deepseek" (prefix completion).
+  // How the server continues a turn paused inside the thinking, for searching there: "none",
+  // "completions" (POST /completions with a prompt Scout renders: llama.cpp's server, vLLM,
+  // SGLang; needs `format`) or "deepseek" (DeepSeek's prefix completion).
   std::string continuation = "none";
+  std::string format;  // the served model's chat format ("qwen3", "deepseek-v3", "deepseek-r1")
 };
 
 // [agent]: the loop's budgets.

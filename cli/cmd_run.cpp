@@ -166,10 +166,13 @@ int run_task(RunArgs& a) {
     o.request_timeout = std::chrono::milliseconds(static_cast<int64_t>(c.remote.timeout_s * 1000));
     o.max_retries = c.remote.max_retries;
     using Continuation = agent::remote::OpenAiOptions::Continuation;
-    o.continuation = c.remote.continuation == "llama.cpp" ? Continuation::final_message
-                     : c.remote.continuation == "vllm"    ? Continuation::vllm
-                     : c.remote.continuation == "deepseek" ? Continuation::deepseek
-                                                           : Continuation::none;
+    o.continuation = c.remote.continuation == "completions" ? Continuation::completions
+                     : c.remote.continuation == "deepseek"  ? Continuation::deepseek
+                                                            : Continuation::none;
+    if (!c.remote.format.empty()) o.format = *agent::ChatFormat::by_name(c.remote.format);
+    if (o.continuation == Continuation::completions && !o.format)
+      return fail("[remote] continuation = \"completions\" needs [remote] format (the served model's chat format)",
+                  kExitModelError);
     if (a.temperature >= 0) o.temperature = a.temperature;
     if (a.top_p >= 0) o.top_p = a.top_p;
     if (!a.effort.empty()) o.reasoning_effort = a.effort;

@@ -52,7 +52,7 @@ rm -f "$out/port"
 $replay --script examples/agent/demo-thought-replay.json --port-file "$out/port" < /dev/null &
 server=$!
 for _ in $(seq 1 100); do [ -s "$out/port" ] && break; sleep 0.1; done
-{ cat "$out/config.toml"; printf '[remote]\ncontinuation = "llama.cpp"\n'; } > "$out/config-continue.toml"
+{ cat "$out/config.toml"; printf '[remote]\ncontinuation = "completions"\nformat = "qwen3"\n'; } > "$out/config-continue.toml"
 $scout run --config "$out/config-continue.toml" --remote "http://127.0.0.1:$(cat "$out/port")/v1" -m demo-model \
   --tools web_search --cite --trace "$out/thought-run.jsonl" "Where in the Python docs is asyncio.TaskGroup described?"
 

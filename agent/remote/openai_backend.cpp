@@ -60,7 +60,9 @@ OpenAiBackend::OpenAiBackend(asio::any_io_executor executor, OpenAiOptions optio
 
 std::string OpenAiBackend::describe() const { return "remote " + options_.base_url + " model " + options_.model; }
 
-std::string OpenAiBackend::endpoint() const { return options_.base_url + "/chat/completions"; }
+std::string OpenAiBackend::endpoint(bool raw_completion) const {
+  return options_.base_url + (raw_completion ? "/completions" : "/chat/completions");
+}
 
 http::Options OpenAiBackend::http_options() const {
   http::Options o;
@@ -78,7 +80,8 @@ asio::awaitable<OpenAiBackend::Attempt> OpenAiBackend::attempt(const std::string
                                                                TurnSink& sink) const {
   http::Request request;
   request.method = "POST";
-  request.url = endpoint();
+  request.url = endpoint(turn.resume_thinking_with && turn.paused_turn != nullptr &&
+                         options_.continuation == OpenAiOptions::Continuation::completions);
   request.headers.emplace_back("Content-Type", "application/json");
   request.headers.emplace_back("Accept", "text/event-stream");
   if (!options_.api_key.empty()) request.headers.emplace_back("Authorization", "Bearer " + options_.api_key);
@@ -205,8 +208,15 @@ asio::awaitable<Result<TurnResult>> OpenAiBackend::next_turn(TurnRequest request
   if (request.messages == nullptr || request.messages->empty()) {
     co_return make_error("the remote backend was asked for a turn with no conversation");
   }
-  const std::string body =
-      chat_request_body(request, options_).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  // A paused turn resumes on /completions with Scout's own rendering, where configured.
+  const bool raw_completion = request.resume_thinking_with && request.paused_turn != nullptr &&
+                              options_.continuation == OpenAiOptions::Continuation::completions;
+  if (raw_completion && !options_.format)
+    co_return make_error("the remote backend cannot resume a paused turn on /completions without the model's chat "
+                         "format (set [remote] format)");
+  const std::string body = (raw_completion ? completion_request_body(request, options_)
+                                           : chat_request_body(request, options_))
+                               .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 
   try {
     for (int retry = 1;; ++retry) {

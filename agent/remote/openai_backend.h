@@ -54,7 +54,7 @@ class OpenAiBackend final : public Backend {
  private:
   struct Attempt;
   asio::awaitable<Attempt> attempt(const std::string& body, const TurnRequest& request, TurnSink& sink) const;
-  std::string endpoint() const;
+  std::string endpoint(bool raw_completion) const;
   tools::http::Options http_options() const;
 
   OpenAiOptions options_;

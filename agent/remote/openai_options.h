@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "agent/chat_format.h"
+
 namespace scout::agent::remote {
 
 using namespace std::chrono_literals;
@@ -50,15 +52,20 @@ struct OpenAiOptions {
 
   MaxTokensField max_tokens_field = MaxTokensField::max_tokens;
 
-  // How the server continues a partial assistant message, which searching inside the thinking
-  // needs (the turn pauses after an action; the next request sends the turn so far, with the
-  // result, as a last assistant message "<think>\n…" for the server to go on from):
-  //   none           the server cannot: the model uses ordinary tool calls
-  //   final_message  llama.cpp's server (llama-server): a last assistant message is continued
-  //   vllm           vLLM, SGLang: "continue_final_message": true, "add_generation_prompt": false
-  //   deepseek       DeepSeek's prefix completion (its /beta base URL): the message has "prefix": true
-  enum class Continuation { none, final_message, vllm, deepseek };
+  // How the server continues a turn paused inside the thinking, which searching inside the
+  // thinking needs (the turn pauses after an action; the rest of it is asked for separately):
+  //   none         the server cannot: the model uses ordinary tool calls
+  //   completions  POST /completions (llama.cpp's server, vLLM, SGLang) with a raw prompt that
+  //                Scout renders itself with `format` (the served model's chat format), ending
+  //                inside the open think block with the result. Chat templates cannot do this:
+  //                Qwen3's closes the think block of any assistant message it renders (checked
+  //                against llama-server).
+  //   deepseek     DeepSeek's prefix completion (its /beta base URL): the turn so far as a last
+  //                assistant message "<think>\n…" with "prefix": true
+  enum class Continuation { none, completions, deepseek };
   Continuation continuation = Continuation::none;
+  // The served model's chat format, for Continuation::completions.
+  std::optional<ChatFormat> format;
   // Send the assistant's earlier thinking back as `reasoning_content`. Off by default: DeepSeek
   // rejects reasoning_content in input messages, and most models are trained to see their
   // earlier turns without their thinking.

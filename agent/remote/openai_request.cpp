@@ -56,15 +56,11 @@ ojson chat_request_body(const TurnRequest& request, const OpenAiOptions& options
   ojson messages = ojson::array();
   for (const Message& m : *request.messages) messages.push_back(to_openai_message(m, options));
   if (request.resume_thinking_with && request.paused_turn != nullptr) {
-    // The turn so far as the model wrote it, still inside its thinking, for the server to go on.
-    ojson partial = {{"role", "assistant"},
-                     {"content", "<think>\n" + request.paused_turn->reasoning + *request.resume_thinking_with}};
-    if (options.continuation == OpenAiOptions::Continuation::deepseek) partial["prefix"] = true;
-    messages.push_back(std::move(partial));
-    if (options.continuation == OpenAiOptions::Continuation::vllm) {
-      body["continue_final_message"] = true;
-      body["add_generation_prompt"] = false;
-    }
+    // DeepSeek's prefix completion: the turn so far, still inside its thinking, for the server
+    // to go on from.
+    messages.push_back({{"role", "assistant"},
+                        {"content", "<think>\n" + request.paused_turn->reasoning + *request.resume_thinking_with},
+                        {"prefix", true}});
   }
   body["messages"] = std::move(messages);
   if (request.tools != nullptr && !request.tools->empty()) {
@@ -84,6 +80,30 @@ ojson chat_request_body(const TurnRequest& request, const OpenAiOptions& options
   if (options.top_p) body["top_p"] = *options.top_p;
   if (options.reasoning_effort) body["reasoning_effort"] = *options.reasoning_effort;
   if (!request.enable_thinking) body["chat_template_kwargs"] = {{"enable_thinking", false}};
+  return body;
+}
+
+std::string continuation_prompt(const TurnRequest& request, const ChatFormat& format) {
+  assert(request.messages != nullptr && request.paused_turn != nullptr && request.resume_thinking_with);
+  const std::vector<ToolSpec> none;
+  std::string prompt = format.render(*request.messages, request.tools != nullptr ? *request.tools : none,
+                                     RenderOptions{true, request.enable_thinking});
+  const StreamTags tags = format.stream_tags();
+  if (!format.opens_thinking(prompt)) prompt += tags.think_open + "\n";
+  return prompt + request.paused_turn->reasoning + *request.resume_thinking_with;
+}
+
+ojson completion_request_body(const TurnRequest& request, const OpenAiOptions& options) {
+  assert(options.format.has_value());
+  ojson body = ojson::object();
+  body["model"] = options.model;
+  body["prompt"] = continuation_prompt(request, *options.format);
+  body["stream"] = true;
+  body["stream_options"] = {{"include_usage", true}};
+  body["max_tokens"] = request.max_tokens;
+  body["stop"] = options.format->stop_markers();
+  if (options.temperature) body["temperature"] = *options.temperature;
+  if (options.top_p) body["top_p"] = *options.top_p;
   return body;
 }
 

@@ -99,6 +99,13 @@ void TurnAssembler::note_output() {
   last_output_ = now;
 }
 
+StreamParser& TurnAssembler::content_parser() {
+  if (!parser_)
+    parser_.emplace(ChatFormat(ChatFormat::Kind::qwen3).stream_tags(),
+                    resumed_ && !saw_reasoning_ ? StreamParser::Start::thinking : StreamParser::Start::answer, actions_);
+  return *parser_;
+}
+
 void TurnAssembler::add_thinking(std::string text) {
   if (text.empty() || paused()) return;
   saw_reasoning_ = true;
@@ -167,11 +174,7 @@ Result<void> TurnAssembler::on_data(std::string_view data) {
         if (const std::string* content = string_member(*delta, "content");
             content != nullptr && !content->empty() && !paused()) {
           note_output();
-          if (!parser_)
-            parser_.emplace(ChatFormat(ChatFormat::Kind::qwen3).stream_tags(),
-                            resumed_ && !saw_reasoning_ ? StreamParser::Start::thinking : StreamParser::Start::answer,
-                            actions_);
-          handle_parsed(parser_->feed(*content));
+          handle_parsed(content_parser().feed(*content));
         }
         if (const json* tool_calls = member(*delta, "tool_calls")) {
           note_output();
@@ -186,6 +189,11 @@ Result<void> TurnAssembler::on_data(std::string_view data) {
             for (const json& call_delta : *tool_calls) on_tool_call_delta(call_delta);
           }
         }
+      }
+      // A text completion (POST /completions, a resumed turn) carries its text without a delta.
+      if (const std::string* text = string_member(choice, "text"); text != nullptr && !text->empty() && !paused()) {
+        note_output();
+        handle_parsed(content_parser().feed(*text));
       }
       if (const std::string* reason = string_member(choice, "finish_reason")) finish_reason_ = *reason;
     }

@@ -3,7 +3,7 @@
 //
 //   delta.reasoning_content | delta.reasoning ──▶ StreamParser (thinking only) ──▶ thinking text,
 //                                                   and in-thought actions (which pause the turn)
-//   delta.content ──▶ StreamParser (qwen3 tags) ──▶ answer text, and thinking text for servers
+//   delta.content, text ──▶ StreamParser (qwen3 tags) ──▶ answer text, and thinking text for servers
 //                                                   that leave <think>…</think> inline, and
 //                                                   tool calls written inline as <tool_call>
 //   delta.tool_calls[i] ──▶ assembled by index ──finish()──▶ tool calls or issues
@@ -75,6 +75,7 @@ class TurnAssembler {
   };
 
   void emit(const StreamEvent& event);
+  StreamParser& content_parser();  // made at the first content: see parser_
   void handle_parsed(std::vector<StreamEvent> events);
   void add_thinking(std::string text);
   void note_output();

@@ -92,12 +92,21 @@ struct ReplayServer::State {
   int completion_counter = 0;
 
   void handle(const HttpExchange& request, RawConnection& conn);
-  void serve_turn(const json& entry, const json& request_body, int completion, RawConnection& conn) const;
+  void serve_turn(const json& entry, const json& request_body, int completion, RawConnection& conn,
+                  bool text_completion) const;
   void serve_fault(const json& entry, RawConnection& conn) const;
-  ojson chunk(int completion, ojson delta, const json& finish_reason) const;
+  ojson chunk(int completion, ojson delta, const json& finish_reason, bool text_completion = false) const;
 };
 
-ojson ReplayServer::State::chunk(int completion, ojson delta, const json& finish_reason) const {
+ojson ReplayServer::State::chunk(int completion, ojson delta, const json& finish_reason, bool text_completion) const {
+  if (text_completion) {  // /v1/completions: the text alone, no delta object
+    return {{"id", "cmpl-replay-" + std::to_string(completion)},
+            {"object", "text_completion"},
+            {"created", 1700000000},
+            {"model", model},
+            {"choices", {{{"index", 0}, {"text", delta.value("content", "")}, {"logprobs", nullptr},
+                          {"finish_reason", finish_reason}}}}};
+  }
   return {{"id", "chatcmpl-replay-" + std::to_string(completion)},
           {"object", "chat.completion.chunk"},
           {"created", 1700000000},
@@ -115,7 +124,7 @@ void ReplayServer::State::handle(const HttpExchange& request, RawConnection& con
     conn.write(http_response(200, "application/json", list.dump()));
     return;
   }
-  if (request.method != "POST" || path != "/v1/chat/completions") {
+  if (request.method != "POST" || (path != "/v1/chat/completions" && path != "/v1/completions")) {
     conn.write(http_response(404, "application/json",
                              error_body("no route for " + request.method + " " + path, "invalid_request_error")));
     return;
@@ -149,7 +158,7 @@ void ReplayServer::State::handle(const HttpExchange& request, RawConnection& con
   if (entry.contains("status") || entry.contains("raw") || entry.contains("raw_http") || entry.contains("drop")) {
     serve_fault(entry, conn);
   } else {
-    serve_turn(entry, json::parse(request.body, nullptr, false), completion, conn);
+    serve_turn(entry, json::parse(request.body, nullptr, false), completion, conn, path == "/v1/completions");
   }
 }
 
@@ -195,8 +204,11 @@ void ReplayServer::State::serve_fault(const json& entry, RawConnection& conn) co
   conn.write(response);
 }
 
-void ReplayServer::State::serve_turn(const json& entry, const json& request_body, int completion,
-                                     RawConnection& conn) const {
+void ReplayServer::State::serve_turn(const json& entry, const json& request_body, int completion, RawConnection& conn,
+                                     bool text_completion) const {
+  auto chunk = [&](int n, ojson delta, const json& finish_reason) {
+    return this->chunk(n, std::move(delta), finish_reason, text_completion);
+  };
   const bool stream = request_body.is_object() && request_body.value("stream", false);
   const bool include_usage = stream && request_body.contains("stream_options") &&
                              request_body["stream_options"].is_object() &&

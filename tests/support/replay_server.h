@@ -1,7 +1,8 @@
 // ReplayServer: an OpenAI-compatible Chat Completions server on 127.0.0.1 that answers from a
 // script, for tests of the remote backend, of `scout run --remote`, and of what a client sends.
 //
-// Each POST /v1/chat/completions takes the next entry of the script, in arrival order, and every
+// Each POST /v1/chat/completions (or /v1/completions, answered in the text-completion shape:
+// choices[0].text carries the content) takes the next entry of the script, in arrival order, and every
 // request is recorded (method, target, headers, body) so a test can check what the client sent.
 // GET /v1/models lists the script's model. Built on LocalHttpServer: one thread per connection.
 //

@@ -36,19 +36,24 @@ std::unique_ptr<tools::Registry> offline_search(const std::filesystem::path& dir
 
 }  // namespace
 
-TEST_CASE("a remote turn pauses on an in-thought search and the server continues the partial message",
+TEST_CASE("a remote turn pauses on an in-thought search and resumes through the server's continuation",
           "[remote][thought]") {
   const auto dir = std::filesystem::temp_directory_path() / ("scout-remote-thought-" + std::to_string(::getpid()));
   auto registry = offline_search(dir);
   using Continuation = OpenAiOptions::Continuation;
-  for (const Continuation style : {Continuation::final_message, Continuation::vllm, Continuation::deepseek}) {
+  for (const Continuation style : {Continuation::completions, Continuation::deepseek}) {
+    // The first turn streams its reasoning apart (reasoning_content); the continuation comes as
+    // raw text (POST /completions: still inside the thinking) or as a chat delta (DeepSeek).
+    const std::string rest = style == Continuation::completions
+                                 ? R"({"content": "\nSo it is Canberra.\n</think>\n\nCanberra."})"
+                                 : R"({"reasoning": "\nSo it is Canberra.", "content": "Canberra."})";
     test::ReplayServer server(R"({"chunk_chars": 6, "responses": [
       {"reasoning": "I should check.\n<search>capital of Australia</search>\nNever read: the stream was closed.",
        "content": "never"},
-      {"reasoning": "\nSo it is Canberra.", "content": "Canberra."}
-    ]})");
+      )" + rest + "]}");
     OpenAiOptions options = testing::options_for(server.base_url());
     options.continuation = style;
+    options.format = ChatFormat(ChatFormat::Kind::qwen3);
     asio::io_context io;
     OpenAiBackend backend(io.get_executor(), options);
     TraceWriter trace = TraceWriter::disabled();
@@ -69,18 +74,29 @@ TEST_CASE("a remote turn pauses on an in-thought search and the server continues
     REQUIRE(requests.size() == 2);
     const auto first = requests[0].json();
     const auto second = requests[1].json();
+    CHECK(requests[0].target == "/v1/chat/completions");
     CHECK(first["messages"][0]["content"].get<std::string>().find("<search>") != std::string::npos);  // taught
-    const auto& last = second["messages"].back();
-    CHECK(last["role"] == "assistant");
-    const std::string partial = last["content"].get<std::string>();
-    CHECK(partial.rfind("<think>\nI should check.\n<search>capital of Australia</search>\n<result>\n", 0) == 0);
-    CHECK(partial.find("is Canberra.") != std::string::npos);  // the search hit's snippet
-    CHECK(partial.size() >= 10);
-    CHECK(partial.substr(partial.size() - 10) == "</result>\n");
-    CHECK(second["messages"].size() == first["messages"].size() + 1);
-    CHECK(second.contains("continue_final_message") == (style == Continuation::vllm));
-    CHECK(second.contains("add_generation_prompt") == (style == Continuation::vllm));
-    CHECK(last.contains("prefix") == (style == Continuation::deepseek));
+    const std::string partial_reasoning = "I should check.\n<search>capital of Australia</search>\n<result>\n";
+    if (style == Continuation::completions) {
+      // Scout's own rendering of the conversation, left inside the open think block.
+      CHECK(requests[1].target == "/v1/completions");
+      const std::string prompt = second["prompt"].get<std::string>();
+      CHECK(prompt.rfind("<|im_start|>system\n", 0) == 0);
+      CHECK(prompt.find("<|im_start|>user\nWhat is the capital of Australia?<|im_end|>\n<|im_start|>assistant\n<think>\n" +
+                        partial_reasoning) != std::string::npos);
+      CHECK(prompt.find("is Canberra.") != std::string::npos);  // the search hit's snippet
+      CHECK(prompt.substr(prompt.size() - 10) == "</result>\n");
+      CHECK(second["stop"] == nlohmann::json::array({"<|im_end|>", "<|endoftext|>"}));
+    } else {
+      CHECK(requests[1].target == "/v1/chat/completions");
+      const auto& last = second["messages"].back();
+      CHECK(last["role"] == "assistant");
+      CHECK(last["prefix"] == true);
+      const std::string partial = last["content"].get<std::string>();
+      CHECK(partial.rfind("<think>\n" + partial_reasoning, 0) == 0);
+      CHECK(partial.substr(partial.size() - 10) == "</result>\n");
+      CHECK(second["messages"].size() == first["messages"].size() + 1);
+    }
   }
   std::filesystem::remove_all(dir);
 }
@@ -94,7 +110,8 @@ TEST_CASE("a server that writes its thinking inline is read as thinking until </
     {"content": "\nCanberra, then.\n</think>\n\nCanberra."}
   ]})");
   OpenAiOptions options = testing::options_for(server.base_url());
-  options.continuation = OpenAiOptions::Continuation::final_message;
+  options.continuation = OpenAiOptions::Continuation::completions;
+  options.format = ChatFormat(ChatFormat::Kind::qwen3);
   asio::io_context io;
   OpenAiBackend backend(io.get_executor(), options);
   TraceWriter trace = TraceWriter::disabled();
