@@ -1,0 +1,116 @@
+// McpClient: one connection to an MCP server — the initialize handshake, tools/list (every page),
+// tools/call — over a transport, with requests matched to responses by id while a reader
+// coroutine takes whatever the server sends.
+//
+//   initialize()  sends the newest protocol revision Scout speaks; the server answers with the
+//                 one it chose, which must be one Scout speaks (else an error naming both);
+//                 then notifications/initialized.
+//   list_tools()  follows nextCursor until the last page.
+//   call_tool()   the result's content blocks, structuredContent and isError.
+//
+// What the server sends on its own: responses complete their request; notifications go to
+// ClientOptions::on_notification; requests get an answer (ping → {}, anything else → "method
+// not found", so a server never waits on Scout).
+//
+// Every request has a deadline (ClientOptions::request_timeout): when it passes, or the caller's
+// coroutine is cancelled, the server is sent notifications/cancelled for it and the call ends
+// with an error. If the server dies, every request in flight ends with an error that names the
+// server, its exit status and the end of its stderr.
+//
+// Thread-safety: all on one executor; requests may be in flight concurrently.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/expected.h"
+#include "plugins/mcp/jsonrpc.h"
+#include "plugins/mcp/stdio_transport.h"
+
+namespace scout::plugins::mcp {
+
+// The revisions Scout speaks, newest first.
+inline const std::vector<std::string>& supported_protocol_versions() {
+  static const std::vector<std::string> versions{"2025-11-25", "2025-06-18"};
+  return versions;
+}
+
+struct ClientOptions {
+  std::chrono::milliseconds request_timeout{60000};
+  std::string client_name = "scout";
+  std::string client_version = "0.1.0";
+  std::function<void(const Notification&)> on_notification;
+};
+
+struct ServerInfo {
+  std::string name;
+  std::string version;
+  std::string protocol_version;
+  Json capabilities = Json::object();
+  std::string instructions;
+};
+
+struct McpTool {
+  std::string name;
+  std::string title;
+  std::string description;
+  Json input_schema = Json::object();
+  std::optional<Json> output_schema;
+};
+
+struct CallResult {
+  Json content = Json::array();   // the content blocks as sent
+  std::optional<Json> structured;  // structuredContent
+  bool is_error = false;
+};
+
+class McpClient {
+ public:
+  McpClient(asio::any_io_executor executor, std::unique_ptr<StdioTransport> transport, ClientOptions options = {});
+  ~McpClient();
+
+  const std::string& name() const { return transport_->name(); }
+
+  asio::awaitable<Result<ServerInfo>> initialize();
+  asio::awaitable<Result<std::vector<McpTool>>> list_tools();
+  asio::awaitable<Result<CallResult>> call_tool(const std::string& tool, const Json& arguments);
+
+  // Ends the session: requests in flight fail, the server is shut down.
+  asio::awaitable<void> close();
+
+  // The server's stderr tail, for reports.
+  std::string stderr_tail() const { return transport_->stderr_tail(); }
+
+ private:
+  struct Pending {
+    std::optional<Response> response;
+    std::optional<std::string> failure;  // the connection failed before a response came
+    asio::steady_timer wake;
+    explicit Pending(asio::any_io_executor ex) : wake(ex, asio::steady_timer::time_point::max()) {}
+  };
+
+  asio::awaitable<Result<Json>> request(std::string method, Json params);
+  asio::awaitable<void> read_loop();
+  void fail_all(const std::string& why);
+  std::string describe_failure(const std::string& what) const;
+
+  asio::any_io_executor executor_;
+  std::unique_ptr<StdioTransport> transport_;
+  ClientOptions options_;
+  std::int64_t next_id_ = 1;
+  std::map<std::int64_t, std::shared_ptr<Pending>> pending_;
+  std::optional<std::string> broken_;  // the connection is gone: why
+  bool reading_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace scout::plugins::mcp
