@@ -6,22 +6,16 @@
 #include <boost/asio/io_context.hpp>
 
 #include "plugins/mcp/client.h"
-#include "tests/tools/registry/registry_test_support.h"
+#include "tests/plugins/mcp/mcp_test_support.h"
 
 using namespace scout::plugins::mcp;
-using scout::tools::testing::run_until_done;
+using scout::plugins::mcp::testing::close;
+using scout::plugins::mcp::testing::everything_server;
+using scout::plugins::mcp::testing::run;
 using Catch::Contains;
 namespace asio = boost::asio;
 
 namespace {
-
-StdioCommand everything() {
-  return StdioCommand{"node",
-                      {std::string(SCOUT_REFERENCE_DIR) + "/node_modules/@modelcontextprotocol/server-everything/dist/index.js",
-                       "stdio"},
-                      {},
-                      "everything"};
-}
 
 std::string first_text(const CallResult& r) {
   for (const auto& block : r.content)
@@ -29,27 +23,11 @@ std::string first_text(const CallResult& r) {
   return {};
 }
 
-template <class T>
-asio::awaitable<std::optional<T>> as_optional(asio::awaitable<T> op) {
-  co_return co_await std::move(op);
-}
-
-// Runs one client call to its end (Result is not default-constructible, as co_spawn needs).
-template <class T>
-T run(asio::io_context& io, asio::awaitable<T> op) {
-  return *run_until_done(io, as_optional(std::move(op)));
-}
-
-asio::awaitable<bool> close_client(McpClient& c) {
-  co_await c.close();
-  co_return true;
-}
-
 }  // namespace
 
 TEST_CASE("the reference MCP server initializes, lists its tools and answers calls over stdio", "[mcp][everything]") {
   asio::io_context io;
-  auto transport = StdioTransport::spawn(io.get_executor(), everything());
+  auto transport = StdioTransport::spawn(io.get_executor(), everything_server());
   REQUIRE(transport);
   std::vector<std::string> notifications;
   ClientOptions options;
@@ -96,12 +74,12 @@ TEST_CASE("the reference MCP server initializes, lists its tools and answers cal
   auto unknown = run(io, client.call_tool("no-such-tool", Json::object()));
   CHECK((!unknown || unknown->is_error));
 
-  run_until_done(io, close_client(client));
+  close(io, client);
 }
 
 TEST_CASE("a request the server does not answer in time is cancelled with a clear error", "[mcp][everything]") {
   asio::io_context io;
-  auto transport = StdioTransport::spawn(io.get_executor(), everything());
+  auto transport = StdioTransport::spawn(io.get_executor(), everything_server());
   REQUIRE(transport);
   ClientOptions options;
   options.request_timeout = std::chrono::milliseconds(1500);
@@ -115,7 +93,7 @@ TEST_CASE("a request the server does not answer in time is cancelled with a clea
   auto sum = run(io, client.call_tool("get-sum", Json{{"a", 1}, {"b", 1}}));
   REQUIRE(sum);
   CHECK(first_text(*sum) == "The sum of 1 and 1 is 2.");
-  run_until_done(io, close_client(client));
+  close(io, client);
 }
 
 TEST_CASE("a server that dies mid-session fails its requests with its name, status and stderr", "[mcp]") {
@@ -160,5 +138,5 @@ TEST_CASE("a server that speaks another protocol revision is refused, naming bot
   auto info = run(io, client.initialize());
   REQUIRE_FALSE(info);
   CHECK_THAT(info.error().message, Contains("'2024-01-01'") && Contains("2025-11-25") && Contains("2025-06-18"));
-  run_until_done(io, close_client(client));
+  close(io, client);
 }

@@ -1,0 +1,43 @@
+// Shared by the MCP tests: the reference server's command line, and running one client call to
+// its end on an io_context that also holds the transport's background stderr read.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "plugins/mcp/client.h"
+#include "tests/tools/registry/registry_test_support.h"
+
+namespace scout::plugins::mcp::testing {
+
+// @modelcontextprotocol/server-everything over stdio (tests/reference/package.json).
+inline StdioCommand everything_server() {
+  return StdioCommand{"node",
+                      {std::string(SCOUT_REFERENCE_DIR) +
+                           "/node_modules/@modelcontextprotocol/server-everything/dist/index.js",
+                       "stdio"},
+                      {},
+                      "everything"};
+}
+
+template <class T>
+asio::awaitable<std::optional<T>> as_optional(asio::awaitable<T> op) {
+  co_return co_await std::move(op);
+}
+
+// Runs one call to its end (Result is not default-constructible, as co_spawn needs).
+template <class T>
+T run(asio::io_context& io, asio::awaitable<T> op) {
+  return *tools::testing::run_until_done(io, as_optional(std::move(op)));
+}
+
+inline asio::awaitable<bool> close_client(McpClient& client) {
+  co_await client.close();
+  co_return true;
+}
+
+inline void close(asio::io_context& io, McpClient& client) { tools::testing::run_until_done(io, close_client(client)); }
+
+}  // namespace scout::plugins::mcp::testing

@@ -1,0 +1,77 @@
+// MCP tools in Scout's registry: content blocks as observations, structured results checked
+// against outputSchema, and calls through the registry to the reference MCP server.
+#include <catch2/catch.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include "plugins/mcp/mcp_tool.h"
+#include "tools/registry/registry.h"
+#include "tests/plugins/mcp/mcp_test_support.h"
+
+using namespace scout::plugins::mcp;
+using scout::plugins::mcp::testing::everything_server;
+using scout::plugins::mcp::testing::run;
+using scout::tools::testing::run_until_done;
+using Catch::Contains;
+namespace asio = boost::asio;
+
+TEST_CASE("MCP content blocks become the text a model reads", "[mcp]") {
+  const Json content = Json::parse(R"([
+    {"type": "text", "text": "Here it is:"},
+    {"type": "image", "mimeType": "image/png", "data": "iVBORw0KGgo="},
+    {"type": "audio", "mimeType": "audio/wav", "data": "UklGRg=="},
+    {"type": "resource_link", "name": "Spec", "uri": "https://example.org/spec"},
+    {"type": "resource", "resource": {"uri": "file:///a.txt", "mimeType": "text/plain", "text": "alpha"}},
+    {"type": "resource", "resource": {"uri": "file:///b.bin", "mimeType": "application/octet-stream", "blob": "AAAA"}},
+    {"type": "hologram"}
+  ])");
+  CHECK(content_to_text(content) ==
+        "Here it is:\n[image: image/png, 8 bytes]\n[audio: audio/wav, 4 bytes]\n[resource link: Spec "
+        "<https://example.org/spec>]\n[resource file:///a.txt]\nalpha\n[resource file:///b.bin: "
+        "application/octet-stream, 3 bytes]\n[hologram content]");
+  CHECK(content_to_text(Json::array()).empty());
+}
+
+TEST_CASE("the reference MCP server's tools are called through Scout's registry", "[mcp][everything]") {
+  asio::io_context io;
+  auto transport = StdioTransport::spawn(io.get_executor(), everything_server());
+  REQUIRE(transport);
+  auto client = std::make_shared<McpClient>(io.get_executor(), std::move(*transport));
+  auto info = run(io, client->initialize());
+  REQUIRE(info);
+  auto tools = run(io, client->list_tools());
+  REQUIRE(tools);
+
+  scout::tools::Registry registry;
+  for (const McpTool& t : *tools)
+    REQUIRE(registry.add(std::make_shared<McpToolAdapter>(client, t, "everything__" + t.name)));
+  auto call = [&](const std::string& name, Json arguments) {
+    return run_until_done(io, registry.call(name, std::move(arguments), scout::tools::ToolContext{}));
+  };
+
+  const auto sum = call("everything__get-sum", Json{{"a", 20}, {"b", 22}});
+  CHECK_FALSE(sum.is_error);
+  CHECK(sum.text == "The sum of 20 and 22 is 42.");
+
+  const auto weather = call("everything__get-structured-content", Json{{"location", "Chicago"}});
+  CHECK_FALSE(weather.is_error);
+  REQUIRE(weather.structured);
+  CHECK(weather.structured->contains("temperature"));
+
+  const auto image = call("everything__get-tiny-image", Json::object());
+  CHECK_THAT(image.text, Contains("[image: image/png, "));
+
+  const auto links = call("everything__get-resource-links", Json{{"count", 2}});
+  CHECK_THAT(links.text, Contains("[resource link: Text Resource 2 <demo://resource/dynamic/text/2>]"));
+
+  // The registry checks arguments against the server's schema before anything is sent.
+  const auto bad = call("everything__get-structured-content", Json{{"location", "Atlantis"}});
+  CHECK(bad.is_error);
+  CHECK_THAT(bad.text, Contains("location"));
+
+  auto description = registry.find("everything__echo")->description();
+  CHECK_THAT(description, Contains("(from MCP server 'everything')"));
+  CHECK_FALSE(registry.find("everything__echo")->parameters().contains("$schema"));
+
+  scout::plugins::mcp::testing::close(io, *client);
+}
