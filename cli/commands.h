@@ -2,6 +2,9 @@
 // Front ends stay thin: parse, call the library, print.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 namespace scout::cli {
@@ -15,5 +18,8 @@ void register_index(CLI::App& app, int& exit_code);
 void register_tool(CLI::App& app, int& exit_code);  // "tool" and "tools"
 void register_run(CLI::App& app, int& exit_code);
 void register_trace(CLI::App& app, int& exit_code);
+void register_mcp(CLI::App& app, int& exit_code);  // "mcp list", "mcp call"
+// The MCP server command given after "--" (main() takes it out before CLI11 parses).
+void set_mcp_server_command(std::vector<std::string> command);
 
 }  // namespace scout::cli

@@ -1,5 +1,8 @@
 // The scout executable: subcommands by concern (see ARCHITECTURE.md). Exit codes: exit_codes.h.
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -20,6 +23,19 @@ int main(int argc, char** argv) {
       "Exit codes: 0 ok, 1 task failed, 2 usage, 3 model/config/file error, 4 output I/O error, 5 model backend failed, 130 interrupted.\n"
       "Run 'scout COMMAND --help' for a command's options.");
 
+  // `scout mcp … -- COMMAND ARGS…`: the server's command line is taken out before parsing, so
+  // its own options and arguments are never read as Scout's.
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.size() > 1 && args[1] == "mcp") {
+    const auto dashes = std::find(args.begin(), args.end(), "--");
+    if (dashes != args.end()) {
+      set_mcp_server_command(std::vector<std::string>(dashes + 1, args.end()));
+      args.erase(dashes, args.end());
+    }
+  }
+  std::vector<char*> parsed_argv;
+  for (auto& arg : args) parsed_argv.push_back(arg.data());
+
   int exit_code = kExitOk;
   register_inspect(app, exit_code);
   register_tokenize(app, exit_code);
@@ -30,9 +46,10 @@ int main(int argc, char** argv) {
   register_tool(app, exit_code);
   register_run(app, exit_code);
   register_trace(app, exit_code);
+  register_mcp(app, exit_code);
 
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(parsed_argv.size()), parsed_argv.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -20,13 +20,17 @@ std::string string_field(const Json& j, const char* key) {
 }  // namespace
 
 McpClient::McpClient(asio::any_io_executor executor, std::unique_ptr<StdioTransport> transport, ClientOptions options)
-    : executor_(std::move(executor)), transport_(std::move(transport)), options_(std::move(options)) {}
+    : executor_(std::move(executor)),
+      transport_(std::move(transport)),
+      options_(std::move(options)),
+      name_(transport_->name()) {}
 
 McpClient::~McpClient() = default;
 
 std::string McpClient::describe_failure(const std::string& what) const {
   std::string out = what;
-  if (const auto status = transport_->exit_status()) out += " (the server " + *status + ")";
+  if (const auto status = transport_->exit_status(); status && out.find(*status) == std::string::npos)
+    out += " (the server " + *status + ")";
   std::string tail = transport_->stderr_tail();
   if (!tail.empty()) {
     while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
@@ -134,6 +138,7 @@ asio::awaitable<Result<ServerInfo>> McpClient::initialize() {
   }
   if (const auto c = result->find("capabilities"); c != result->end() && c->is_object()) info.capabilities = *c;
   info.instructions = string_field(*result, "instructions");
+  if (!info.name.empty()) name_ = info.name;
   const Message initialized = Notification{std::string("notifications/initialized"), std::nullopt};
   auto sent = co_await transport_->send(initialized);
   if (!sent) co_return make_error(describe_failure(sent.error().message));

@@ -78,7 +78,8 @@ class McpClient {
   McpClient(asio::any_io_executor executor, std::unique_ptr<StdioTransport> transport, ClientOptions options = {});
   ~McpClient();
 
-  const std::string& name() const { return transport_->name(); }
+  // The server's name: what it calls itself once initialized, else its command's name.
+  const std::string& name() const { return name_; }
 
   asio::awaitable<Result<ServerInfo>> initialize();
   asio::awaitable<Result<std::vector<McpTool>>> list_tools();
@@ -106,6 +107,7 @@ class McpClient {
   asio::any_io_executor executor_;
   std::unique_ptr<StdioTransport> transport_;
   ClientOptions options_;
+  std::string name_;
   std::int64_t next_id_ = 1;
   std::map<std::int64_t, std::shared_ptr<Pending>> pending_;
   std::optional<std::string> broken_;  // the connection is gone: why

@@ -70,7 +70,7 @@ TEST_CASE("the reference MCP server's tools are called through Scout's registry"
   CHECK_THAT(bad.text, Contains("location"));
 
   auto description = registry.find("everything__echo")->description();
-  CHECK_THAT(description, Contains("(from MCP server 'everything')"));
+  CHECK_THAT(description, Contains("(from MCP server 'mcp-servers/everything')"));
   CHECK_FALSE(registry.find("everything__echo")->parameters().contains("$schema"));
 
   scout::plugins::mcp::testing::close(io, *client);

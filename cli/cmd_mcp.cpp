@@ -1,0 +1,188 @@
+// scout mcp: talk to one MCP server ad hoc — for people debugging a server, and for tests.
+//
+//   scout mcp list [--json] -- COMMAND ARGS...              start the server, list its tools
+//   scout mcp call TOOL ['JSON' | -] [--json] [--timeout S] -- COMMAND ARGS...
+//
+// The server runs as a child process spoken to over stdio; its tools go through the same
+// registry, argument checks and result conversion as in an agent run, so `call` prints what the
+// model would read. (Streamable HTTP servers, given by URL, come with the HTTP transport.)
+//
+// Exit codes: 0 ok; 1 the tool reported an error (or timed out); 2 usage: malformed JSON,
+// invalid arguments, an unknown tool; 3 the server could not be started, died, or refused the
+// handshake (its stderr tail is printed); 130 interrupted.
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/tool_view.h"
+#include "plugins/mcp/mcp_tool.h"
+
+namespace scout::cli {
+namespace {
+
+namespace asio = boost::asio;
+namespace mcp = plugins::mcp;
+using tools::Json;
+
+struct McpArgs {
+  std::vector<std::string> words;  // [TOOL ['JSON']] before "--", the server command after it
+  bool json = false;
+  double timeout_s = 60;
+};
+
+// Runs `op` on `io` until it completes (the transport keeps a background read going).
+template <class T>
+std::optional<T> run_on(asio::io_context& io, asio::awaitable<T> op) {
+  std::optional<T> out;
+  asio::co_spawn(io, [](asio::awaitable<T> inner, std::optional<T>& result) -> asio::awaitable<void> {
+    result.emplace(co_await std::move(inner));
+  }(std::move(op), out), asio::detached);
+  while (!out && io.run_one()) {
+  }
+  return out;
+}
+
+int run_mcp(const McpArgs& a, std::vector<std::string> command, bool call) {
+  const char* who = call ? "scout mcp call" : "scout mcp list";
+  if (command.empty()) {
+    std::cerr << who << ": give the server's command after --, e.g. " << who
+              << (call ? " echo '{\"message\": \"hi\"}'" : "") << " -- npx @modelcontextprotocol/server-everything\n";
+    return kExitUsage;
+  }
+  if (command.front().rfind("http://", 0) == 0 || command.front().rfind("https://", 0) == 0) {
+    std::cerr << who << ": Streamable HTTP servers are not supported yet; give a stdio server's command\n";
+    return kExitUsage;
+  }
+  std::string tool_name;
+  Json arguments = Json::object();
+  if (call) {
+    if (a.words.empty() || a.words.size() > 2) {
+      std::cerr << who << ": give TOOL and optionally its 'JSON' arguments before --\n";
+      return kExitUsage;
+    }
+    tool_name = a.words[0];
+    std::string text = a.words.size() == 2 ? a.words[1] : "{}";
+    if (text == "-") text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    arguments = Json::parse(text, nullptr, false);
+    if (arguments.is_discarded() || !arguments.is_object()) {
+      std::cerr << who << ": the arguments must be one JSON object, e.g. '{\"message\": \"hi\"}'\n";
+      return kExitUsage;
+    }
+  } else if (!a.words.empty()) {
+    std::cerr << who << ": unexpected '" << a.words[0] << "' before --\n";
+    return kExitUsage;
+  }
+
+  asio::io_context io;
+  const std::string program = command.front();
+  command.erase(command.begin());
+  auto transport = mcp::StdioTransport::spawn(io.get_executor(), mcp::StdioCommand{program, command, {}, ""});
+  if (!transport) {
+    std::cerr << who << ": " << transport.error().message << "\n";
+    return kExitModelError;
+  }
+  mcp::ClientOptions options;
+  options.request_timeout = std::chrono::milliseconds(static_cast<long long>(a.timeout_s * 1000));
+  auto client = std::make_shared<mcp::McpClient>(io.get_executor(), std::move(*transport), options);
+  auto fail = [&](const std::string& message) {
+    std::cerr << who << ": " << message << "\n";
+    run_on(io, [](mcp::McpClient& c) -> asio::awaitable<bool> {
+      co_await c.close();
+      co_return true;
+    }(*client));
+    return kExitModelError;
+  };
+
+  auto info = run_on(io, client->initialize());
+  if (!info || !*info) return fail(info ? (*info).error().message : "the handshake did not complete");
+  auto listed = run_on(io, client->list_tools());
+  if (!listed || !*listed) return fail(listed ? (*listed).error().message : "tools/list did not complete");
+
+  tools::Registry registry;
+  for (const mcp::McpTool& t : **listed) {
+    if (auto added = registry.add(std::make_shared<mcp::McpToolAdapter>(client, t, t.name)); !added)
+      std::cerr << who << ": skipping tool '" << t.name << "': " << added.error().message << "\n";
+  }
+  std::cerr << "MCP server " << (**info).name << " " << (**info).version << " (protocol " << (**info).protocol_version
+            << "), " << registry.list().size() << " tools\n";
+
+  int code = kExitOk;
+  if (!call) {
+    print_tools(registry.list(), a.json);
+  } else if (!registry.find(tool_name)) {
+    std::string names;
+    for (const auto& t : registry.list()) names += (names.empty() ? "" : ", ") + t.name;
+    std::cerr << who << ": the server has no tool '" << tool_name << "'; it has: " << names << "\n";
+    code = kExitUsage;
+  } else {
+    asio::cancellation_signal cancel;
+    bool interrupted = false;
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      interrupted = true;
+      cancel.emit(asio::cancellation_type::terminal);
+    });
+    tools::ToolContext ctx;
+    ctx.cancel = cancel.slot();
+    auto out = run_on(io, registry.call(tool_name, std::move(arguments), ctx));
+    signals.cancel();
+    const tools::ToolOutput result = out ? *out : tools::ToolOutput::failure("the call did not complete");
+    const Json& s = result.structured ? *result.structured : Json();
+    const bool invalid = s.is_object() && s.contains("invalid_arguments");
+    if (invalid) {
+      std::cerr << result.text << "\n";
+    } else {
+      print_output(result, a.json);
+    }
+    code = interrupted ? kExitInterrupted : invalid ? kExitUsage : result.is_error ? kExitTaskFailed : kExitOk;
+  }
+  run_on(io, [](mcp::McpClient& c) -> asio::awaitable<bool> {
+    co_await c.close();
+    co_return true;
+  }(*client));
+  return code;
+}
+
+
+std::vector<std::string>& server_command() {
+  static std::vector<std::string> command;
+  return command;
+}
+
+}  // namespace
+
+void set_mcp_server_command(std::vector<std::string> command) { server_command() = std::move(command); }
+
+void register_mcp(CLI::App& app, int& exit_code) {
+  auto* mcp_cmd = app.add_subcommand("mcp", "Talk to one MCP server: list its tools or call one");
+  mcp_cmd->require_subcommand(1);
+  for (const bool call : {false, true}) {
+    auto a = std::make_shared<McpArgs>();
+    auto* cmd = call ? mcp_cmd->add_subcommand("call", "Call one tool of an MCP server and print its result")
+                     : mcp_cmd->add_subcommand("list", "List an MCP server's tools with their arguments");
+    if (call) cmd->add_option("words", a->words, "TOOL, then its 'JSON' arguments (- reads them from stdin)");
+    cmd->add_flag("--json", a->json, "Print JSON");
+    cmd->add_option("--timeout", a->timeout_s, "Seconds to wait for each answer")->capture_default_str()->check(
+        CLI::PositiveNumber);
+    cmd->footer(std::string("The server's command follows --: scout mcp ") +
+                (call ? "call TOOL '{\"arg\": 1}'" : "list") +
+                " -- COMMAND ARGS...\nExit codes: 0 ok; 1 the tool reported an error; 2 usage; 3 the server could "
+                "not be started or failed; 130 interrupted.");
+    cmd->callback([a, call, &exit_code] { exit_code = run_mcp(*a, server_command(), call); });
+  }
+}
+
+}  // namespace scout::cli

@@ -1,0 +1,76 @@
+// scout mcp list / call end to end: the real executable against the reference MCP server and
+// against servers that fail.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/common/process.h"
+
+using Catch::Contains;
+
+namespace {
+
+const auto quote = scout::test::shell_quote;
+
+std::string everything() {
+  return "node " + quote(std::string(SCOUT_REFERENCE_DIR) +
+                         "/node_modules/@modelcontextprotocol/server-everything/dist/index.js") +
+         " stdio";
+}
+
+scout::test::CommandResult scout_mcp(const std::string& args, const std::string& tail = "2>&1") {
+  return scout::test::run_command(quote(std::string(SCOUT_BINARY_DIR) + "/cli/scout") + " mcp " + args + " " + tail);
+}
+
+}  // namespace
+
+TEST_CASE("scout mcp list prints the reference server's tools with their arguments", "[cli][mcp]") {
+  auto r = scout_mcp("list -- " + everything());
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("MCP server mcp-servers/everything") && Contains("(protocol 2025-11-25)"));
+  CHECK_THAT(r.output, Contains("get-sum\n") && Contains("- message (string, required): Message to echo"));
+  auto json = scout_mcp("list --json -- " + everything(), "2>/dev/null");
+  REQUIRE(json.exit_code == 0);
+  const auto j = nlohmann::json::parse(json.output);
+  REQUIRE(j.is_array());
+  CHECK(j.size() >= 10);
+}
+
+TEST_CASE("scout mcp call prints what the model would read, with exit codes for each outcome", "[cli][mcp]") {
+  auto sum = scout_mcp("call get-sum '{\"a\": 2, \"b\": 40}' -- " + everything(), "2>/dev/null");
+  CHECK(sum.exit_code == 0);
+  CHECK(sum.output == "The sum of 2 and 40 is 42.\n");
+
+  auto json = scout_mcp("call get-structured-content '{\"location\": \"Chicago\"}' --json -- " + everything(),
+                        "2>/dev/null");
+  REQUIRE(json.exit_code == 0);
+  CHECK(nlohmann::json::parse(json.output)["structured"].contains("temperature"));
+
+  auto invalid = scout_mcp("call echo '{}' -- " + everything());
+  CHECK(invalid.exit_code == 2);
+  CHECK_THAT(invalid.output, Contains("arguments.message: is required"));
+
+  auto unknown = scout_mcp("call no-such-tool -- " + everything());
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.output, Contains("the server has no tool 'no-such-tool'") && Contains("get-sum"));
+
+  auto not_json = scout_mcp("call echo '{nope' -- " + everything());
+  CHECK(not_json.exit_code == 2);
+}
+
+TEST_CASE("scout mcp reports servers that cannot start or die, with their stderr", "[cli][mcp]") {
+  auto missing = scout_mcp("list -- /nonexistent/mcp-server");
+  CHECK(missing.exit_code == 3);
+  CHECK_THAT(missing.output, Contains("cannot start '/nonexistent/mcp-server'"));
+
+  auto dies = scout_mcp("list -- sh -c 'echo \"config file missing\" >&2; exit 4'");
+  CHECK(dies.exit_code == 3);
+  CHECK_THAT(dies.output, Contains("exited with status 4") && Contains("config file missing"));
+
+  auto garbage = scout_mcp("list -- sh -c 'echo hello world; sleep 5'");
+  CHECK(garbage.exit_code == 3);
+  CHECK_THAT(garbage.output, Contains("not JSON") && Contains("hello world"));
+
+  CHECK(scout_mcp("list").exit_code == 2);  // no server command
+}
