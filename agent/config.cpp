@@ -249,6 +249,10 @@ class ConfigReader {
     };
 
     for (const auto& [key, node] : root) {
+      if (key.str() == "plugins") {
+        if (auto r = read_plugins(node, c); !r) return Unexpected{r.error()};
+        continue;
+      }
       const auto* section = find_section(sections, key.str());
       if (!section) {
         if (!node.is_table())
@@ -334,6 +338,58 @@ class ConfigReader {
   fs::path default_data_dir() const {
     if (auto xdg = env_("XDG_DATA_HOME"); xdg && fs::path(*xdg).is_absolute()) return *xdg;
     return fs::path(env_("HOME").value_or(".")) / ".local" / "share";
+  }
+
+  // [[plugins.mcp]] entries.
+  Result<void> read_plugins(const toml::node& node, Config& c) const {
+    const auto* table = node.as_table();
+    if (!table) return at(node, "'plugins' must be a section ([[plugins.mcp]] entries)");
+    for (const auto& [key, value] : *table) {
+      if (key.str() != "mcp") return at(value, "unknown key '" + std::string(key.str()) + "' in [plugins]; known: mcp");
+      const auto* entries = value.as_array();
+      if (!entries) return at(value, "plugins.mcp must be a list of [[plugins.mcp]] entries");
+      for (const auto& entry : *entries) {
+        const auto* server = entry.as_table();
+        if (!server) return at(entry, "each [[plugins.mcp]] entry must be a table");
+        plugins::mcp::McpServerConfig s;
+        double timeout_s = 60;
+        for (const auto& [k, v] : *server) {
+          const std::string name(k.str());
+          std::optional<std::string> problem;
+          if (name == "name" || name == "command") {
+            std::string text;
+            problem = string_field(text)(v);
+            if (!problem) (name == "name" ? s.name : s.command) = text;
+          } else if (name == "args") {
+            problem = string_list_field(s.args)(v);
+          } else if (name == "timeout_s") {
+            problem = number_field(timeout_s, 0.1, 86400)(v);
+          } else if (name == "env") {
+            const auto* env = v.as_table();
+            if (!env) {
+              problem = "expected a table of strings, e.g. env = { LOG_LEVEL = \"debug\" }";
+            } else {
+              for (const auto& [ek, ev] : *env) {
+                const auto* text = ev.as_string();
+                if (!text) return at(ev, "[[plugins.mcp]] env." + std::string(ek.str()) + ": expected a string");
+                s.env.emplace_back(std::string(ek.str()), text->get());
+              }
+            }
+          } else {
+            return at(v, "unknown key '" + name + "' in [[plugins.mcp]]; known keys: name, command, args, env, timeout_s");
+          }
+          if (problem) return at(v, "[[plugins.mcp]] " + name + ": " + *problem);
+        }
+        if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+                                  std::string::npos)
+          return at(entry, "each [[plugins.mcp]] entry needs a name of letters, digits, '_' and '-' (its tools are "
+                           "called NAME__TOOL)");
+        if (s.command.empty()) return at(entry, "[[plugins.mcp]] '" + s.name + "' needs a command");
+        s.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+        c.mcp_servers.push_back(std::move(s));
+      }
+    }
+    return {};
   }
 
   Unexpected<Error> at(const toml::node& node, const std::string& message) const {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "plugins/mcp/servers.h"
 
 namespace scout::agent {
 
@@ -115,6 +116,8 @@ struct Secrets {
 
 struct Config {
   ModelConfig model;
+  // [[plugins.mcp]]: MCP servers whose tools join the run's (name, command, args, env, timeout_s).
+  std::vector<plugins::mcp::McpServerConfig> mcp_servers;
   RemoteConfig remote;
   AgentConfig agent;
   SearchConfig search;

@@ -21,6 +21,7 @@
 #include "agent/loop.h"
 #include "agent/remote/openai_backend.h"
 #include "agent/toolset.h"
+#include "plugins/mcp/servers.h"
 #include "cli/commands.h"
 #include "cli/engine_args.h"
 #include "cli/exit_codes.h"
@@ -244,6 +245,23 @@ int run_task(RunArgs& a) {
   view_options.color = stderr_wants_color();
   RunView view(view_options, std::cout, std::cerr);
 
+  // MCP servers from the config join the run's tools (--tools narrows the built-in ones only).
+  // One that fails is reported and left out; the run goes on.
+  std::vector<std::shared_ptr<plugins::mcp::McpClient>> mcp_clients;
+  if (!c.mcp_servers.empty()) {
+    bool connected = false;
+    asio::co_spawn(io, plugins::mcp::connect_servers(io.get_executor(), c.mcp_servers, **registry,
+                                                     [](const std::string& problem) {
+                                                       std::cerr << "scout run: " << problem << "\n";
+                                                     }),
+                   [&](std::exception_ptr e, std::vector<std::shared_ptr<plugins::mcp::McpClient>> clients) {
+                     if (!e) mcp_clients = std::move(clients);
+                     connected = true;
+                   });
+    while (!connected && io.run_one()) {
+    }
+  }
+
   agent::Loop loop(io.get_executor(), *backend, **registry, options, *trace,
                    [&view](const agent::LoopEvent& e) { view.on_event(e); });
 
@@ -264,7 +282,14 @@ int run_task(RunArgs& a) {
 
   std::optional<agent::RunResult> result;
   std::exception_ptr failure;
-  asio::co_spawn(io, loop.run(a.task), [&](std::exception_ptr e, agent::RunResult r) {
+  // The MCP servers are shut down with the run, which also ends their background reads.
+  auto run_then_close = [](agent::Loop& loop, std::string task,
+                           std::vector<std::shared_ptr<plugins::mcp::McpClient>>& clients) -> asio::awaitable<agent::RunResult> {
+    agent::RunResult r = co_await loop.run(std::move(task));
+    for (auto& client : clients) co_await client->close();
+    co_return r;
+  };
+  asio::co_spawn(io, run_then_close(loop, a.task, mcp_clients), [&](std::exception_ptr e, agent::RunResult r) {
     failure = e;
     result = std::move(r);
     signals.cancel();

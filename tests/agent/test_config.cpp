@@ -290,3 +290,28 @@ TEST_CASE("secret_values lists the keys in effect for redaction", "[config]") {
   REQUIRE(empty_values);
   CHECK(scout::agent::secret_values(*empty_values).empty());
 }
+
+TEST_CASE("MCP servers are read from [[plugins.mcp]] entries, and bad entries name their line", "[config][mcp]") {
+  const auto dir = scratch("mcp");
+  auto env = fake_env({{"HOME", dir.string()}});
+  auto parse = [&](const std::string& text) { return scout::agent::parse_config(text, dir / "config.toml", env); };
+  auto c = parse("[[plugins.mcp]]\nname = \"files\"\ncommand = \"npx\"\nargs = [\"-y\", \"server\"]\n"
+                 "env = { LOG = \"debug\" }\ntimeout_s = 5\n\n[[plugins.mcp]]\nname = \"b\"\ncommand = \"b-server\"\n");
+  REQUIRE(c);
+  REQUIRE(c->mcp_servers.size() == 2);
+  CHECK(c->mcp_servers[0].name == "files");
+  CHECK(c->mcp_servers[0].args == std::vector<std::string>{"-y", "server"});
+  CHECK(c->mcp_servers[0].env == std::vector<std::pair<std::string, std::string>>{{"LOG", "debug"}});
+  CHECK(c->mcp_servers[0].timeout == std::chrono::milliseconds(5000));
+  CHECK(c->mcp_servers[1].command == "b-server");
+
+  auto no_name = parse("[[plugins.mcp]]\ncommand = \"x\"\n");
+  REQUIRE_FALSE(no_name);
+  CHECK_THAT(no_name.error().message, Contains("config.toml:1:") && Contains("needs a name"));
+  auto bad_key = parse("[[plugins.mcp]]\nname = \"a\"\ncommand = \"x\"\nurl = 5\n");
+  REQUIRE_FALSE(bad_key);
+  CHECK_THAT(bad_key.error().message, Contains("config.toml:4:") && Contains("unknown key 'url'"));
+  auto dotted = parse("[[plugins.mcp]]\nname = \"a.b\"\ncommand = \"x\"\n");
+  REQUIRE_FALSE(dotted);
+  CHECK_THAT(dotted.error().message, Contains("letters, digits"));
+}

@@ -187,6 +187,36 @@ TEST_CASE("scout run --cite lists the sources the run read after the answer", "[
   CHECK(r.output == "Otters eat fish.\n\nSources:\n[1] River otters — file://" + (dir / "docs" / "otters.md").string() + "\n");
 }
 
+TEST_CASE("scout run uses a tool of an MCP server from the config; a broken server is left out", "[cli][run][mcp]") {
+  const fs::path dir = scratch("mcp");
+  fs::create_directories(dir);
+  const std::string everything =
+      std::string(SCOUT_REFERENCE_DIR) + "/node_modules/@modelcontextprotocol/server-everything/dist/index.js";
+  std::ofstream(dir / "scout.toml") << "[[plugins.mcp]]\nname = \"broken\"\ncommand = \"/nonexistent/mcp-server\"\n\n"
+                                    << "[[plugins.mcp]]\nname = \"everything\"\ncommand = \"node\"\nargs = [\""
+                                    << everything << "\", \"stdio\"]\n";
+  ReplayServer server(R"json([
+    {"tool_calls": [{"id": "c1", "name": "everything__get-sum", "arguments": {"a": 2, "b": 40}}]},
+    {"content": "It is 42."}
+  ])json");
+  auto r = run_scout("run --remote " + server.base_url() + " -m replay-model --tools '' --no-trace --config " +
+                     quote((dir / "scout.toml").string()) + " " + quote("What is 2 + 40?"));
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("MCP server 'broken' is unavailable") &&
+                           Catch::Contains("cannot start '/nonexistent/mcp-server'"));
+  CHECK_THAT(r.output, Catch::Contains("It is 42."));
+  const auto requests = server.requests();
+  REQUIRE(requests.size() == 2);
+  bool offered = false;
+  const auto first = requests[0].json();
+  for (const auto& tool : first["tools"]) offered = offered || tool["function"]["name"] == "everything__get-sum";
+  CHECK(offered);
+  const auto messages = requests[1].json()["messages"];
+  CHECK(messages.back()["role"] == "tool");
+  CHECK(messages.back()["content"] == "The sum of 2 and 40 is 42.");
+}
+
 TEST_CASE("scout run refuses bad invocations with the documented exit codes", "[cli][run]") {
   CHECK(run_scout("run -m /nonexistent/model.gguf --effort extreme hi").exit_code == 2);
   CHECK(run_scout("run hi").exit_code == 2);  // no model configured

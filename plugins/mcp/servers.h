@@ -1,0 +1,44 @@
+// The MCP servers a configuration names ([[plugins.mcp]] in the TOML config), started and
+// joined to a registry: each server's tools are registered as SERVER__TOOL.
+//
+// Names: the registry (and every OpenAI-compatible API: ^[a-zA-Z0-9_-]{1,64}$) accepts no '.',
+// so "SERVER.TOOL" is written "SERVER__TOOL"; characters outside that set become '_'.
+//
+// Faults: a server that cannot start, fails the handshake or cannot list its tools is reported
+// (name, reason, stderr tail) through `report` and left out; the others are connected and the
+// run goes on.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "plugins/mcp/client.h"
+#include "tools/registry/registry.h"
+
+namespace scout::plugins::mcp {
+
+struct McpServerConfig {
+  std::string name;  // letters, digits, '_' and '-': the prefix of its tools' names
+  std::string command;
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::chrono::milliseconds timeout{60000};  // each request
+};
+
+// "SERVER__TOOL", with characters a function name cannot hold replaced by '_'.
+std::string registered_tool_name(const std::string& server, const std::string& tool);
+
+// Starts every server, registers its tools in `registry`, returns the live clients (close them
+// at the end of the run). Each failed server is reported and skipped.
+asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
+    asio::any_io_executor executor, const std::vector<McpServerConfig>& servers, tools::Registry& registry,
+    const std::function<void(const std::string&)>& report);
+
+}  // namespace scout::plugins::mcp
