@@ -142,6 +142,9 @@ int run_task(RunArgs& a) {
     if (!parsed) return fail(parsed.error().message, kExitUsage);
     selection = *parsed;
   }
+  // Declared before the registry: MCP tools in the registry hold connections whose pipes belong
+  // to this io_context, so it must be destroyed after them.
+  asio::io_context io;
   auto registry = agent::build_toolset(c, selection);
   if (!registry) return fail(registry.error().message, kExitModelError);
 
@@ -152,7 +155,6 @@ int run_task(RunArgs& a) {
     if (think_budget < 0) think_budget = *budget;
   }
 
-  asio::io_context io;
   std::unique_ptr<agent::Backend> backend;
   bool instructions_in_user_turn = false;
   // --remote makes -m the server's model name; without either, the config decides.

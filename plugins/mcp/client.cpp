@@ -173,7 +173,7 @@ asio::awaitable<Result<std::vector<McpTool>>> McpClient::list_tools() {
   co_return make_error("MCP server '" + name() + "' kept paging tools/list past 1000 pages");
 }
 
-asio::awaitable<Result<CallResult>> McpClient::call_tool(const std::string& tool, const Json& arguments) {
+asio::awaitable<Result<CallResult>> McpClient::call_tool(std::string tool, Json arguments) {
   Json params = {{"name", tool}, {"arguments", arguments}};
   auto result = co_await request(std::string("tools/call"), std::move(params));
   if (!result) co_return Unexpected{result.error()};

@@ -83,7 +83,7 @@ class McpClient {
 
   asio::awaitable<Result<ServerInfo>> initialize();
   asio::awaitable<Result<std::vector<McpTool>>> list_tools();
-  asio::awaitable<Result<CallResult>> call_tool(const std::string& tool, const Json& arguments);
+  asio::awaitable<Result<CallResult>> call_tool(std::string tool, Json arguments);  // by value: kept across suspensions
 
   // Ends the session: requests in flight fail, the server is shut down.
   asio::awaitable<void> close();

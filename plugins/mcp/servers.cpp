@@ -15,7 +15,7 @@ std::string registered_tool_name(const std::string& server, const std::string& t
 
 asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
     asio::any_io_executor executor, const std::vector<McpServerConfig>& servers, tools::Registry& registry,
-    const std::function<void(const std::string&)>& report) {
+    std::function<void(const std::string&)> report) {
   std::vector<std::shared_ptr<McpClient>> clients;
   for (const McpServerConfig& server : servers) {
     auto transport = StdioTransport::spawn(executor, StdioCommand{server.command, server.args, server.env, server.name});

@@ -39,6 +39,6 @@ std::string registered_tool_name(const std::string& server, const std::string& t
 // at the end of the run). Each failed server is reported and skipped.
 asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
     asio::any_io_executor executor, const std::vector<McpServerConfig>& servers, tools::Registry& registry,
-    const std::function<void(const std::string&)>& report);
+    std::function<void(const std::string&)> report);  // by value: a coroutine must own what it keeps
 
 }  // namespace scout::plugins::mcp

@@ -165,7 +165,12 @@ asio::awaitable<Result<void>> StdioTransport::send(const Message& message) {
   std::string line = serialize(message) + "\n";
   auto [ec, n] = co_await asio::async_write(pipes_->in, asio::buffer(line), asio::as_tuple(asio::use_awaitable));
   (void)n;
-  if (ec) co_return make_error("MCP server '" + name_ + "': cannot write to it (" + ec.message() + ")");
+  if (ec) {
+    // Most often the server has exited: say how, as receive() does.
+    co_await settle_exit();
+    co_return make_error("MCP server '" + name_ + "': cannot write to it (" + ec.message() + ")" +
+                         (exit_status_ ? "; it " + *exit_status_ : std::string()));
+  }
   co_return Result<void>{};
 }
 
@@ -176,12 +181,7 @@ asio::awaitable<Result<Message>> StdioTransport::receive() {
     auto [ec, n] = co_await pipes_->out.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return make_error("MCP server '" + name_ + "': reading cancelled");
-      // Its output ended: it is exiting or has exited. Give it a moment to be reaped.
-      for (int i = 0; i < 50 && !reap(false); ++i) {
-        asio::steady_timer pause(executor_, std::chrono::milliseconds(2));
-        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
-      }
-      collect_stderr_now();
+      co_await settle_exit();
       co_return make_error("MCP server '" + name_ + "' closed its output" +
                            (exit_status_ ? " (it " + *exit_status_ + ")" : std::string()));
     }
@@ -192,6 +192,16 @@ asio::awaitable<Result<Message>> StdioTransport::receive() {
   auto message = parse_message(line);
   if (!message) co_return make_error("MCP server '" + name_ + "' wrote something that is " + message.error().message);
   co_return std::move(*message);
+}
+
+asio::awaitable<void> StdioTransport::settle_exit() {
+  // The pipe broke: the server is exiting or has exited. Give it a moment to be reaped, and take
+  // what it wrote to stderr on the way out.
+  for (int i = 0; i < 100 && !reap(false); ++i) {
+    asio::steady_timer pause(executor_, std::chrono::milliseconds(2));
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  collect_stderr_now();
 }
 
 bool StdioTransport::reap(bool block) {

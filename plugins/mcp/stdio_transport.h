@@ -75,6 +75,7 @@ class StdioTransport {
   asio::awaitable<void> drain_stderr();
   bool reap(bool block);  // true once the process is reaped
   void collect_stderr_now();
+  asio::awaitable<void> settle_exit();
 
   asio::any_io_executor executor_;
   std::string name_;
