@@ -37,7 +37,7 @@ namespace mcp = plugins::mcp;
 using tools::Json;
 
 struct McpArgs {
-  std::vector<std::string> words;  // [TOOL ['JSON']] before "--", the server command after it
+  std::vector<std::string> words;  // call: TOOL ['JSON'] (the server command comes after "--")
   bool json = false;
   double timeout_s = 60;
 };
@@ -156,7 +156,7 @@ int run_mcp(const McpArgs& a, std::vector<std::string> command, bool call) {
   return code;
 }
 
-
+// The words after "--", set by main() before parsing.
 std::vector<std::string>& server_command() {
   static std::vector<std::string> command;
   return command;
