@@ -32,6 +32,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/tool_view.h"
+#include "plugins/mcp/servers.h"
 
 namespace scout::cli {
 namespace {
@@ -47,6 +48,7 @@ constexpr const char* kToolExitCodes =
 struct ToolsArgs {
   std::string config;
   bool json = false;
+  bool check = false;  // start each MCP server and report its health
 };
 
 struct ToolArgs {
@@ -70,6 +72,9 @@ Result<agent::Config> load(const std::string& config_file) {
 }
 
 int run_tools(const ToolsArgs& a) {
+  // Declared first: MCP tools in the registry hold connections whose pipes belong to it, so it
+  // must be destroyed after them.
+  asio::io_context io;
   auto config = load(a.config);
   if (!config) {
     std::cerr << "scout tools: " << config.error().message << "\n";
@@ -80,8 +85,46 @@ int run_tools(const ToolsArgs& a) {
     std::cerr << "scout tools: " << registry.error().message << "\n";
     return kExitModelError;
   }
+  // The configured MCP servers' tools are listed with the built-in ones; with --check each
+  // server's health is reported too.
+  std::vector<std::shared_ptr<plugins::mcp::McpClient>> clients;
+  std::vector<std::string> health;
+  bool all_healthy = true;
+  for (const auto& server : config->mcp_servers) {
+    std::string problem;
+    const std::size_t before = (*registry)->list().size();
+    std::optional<std::vector<std::shared_ptr<plugins::mcp::McpClient>>> connected;
+    asio::co_spawn(io,
+                   plugins::mcp::connect_servers(io.get_executor(), {server}, **registry,
+                                                 [&problem](const std::string& p) { problem += p; }),
+                   [&](std::exception_ptr, std::vector<std::shared_ptr<plugins::mcp::McpClient>> c) {
+                     connected = std::move(c);
+                   });
+    while (!connected && io.run_one()) {
+    }
+    const bool up = connected && !connected->empty();
+    all_healthy = all_healthy && up && problem.empty();
+    if (up) {
+      health.push_back(server.name + ": ok, " + std::to_string((*registry)->list().size() - before) + " tools (" +
+                       connected->front()->name() + ")" + (problem.empty() ? "" : "; " + problem));
+      clients.push_back(connected->front());
+    } else {
+      health.push_back(server.name + ": unavailable: " + problem);
+      if (!a.check) std::cerr << "scout tools: " << problem << "\n";
+    }
+  }
   print_tools((*registry)->list(), a.json);
-  return kExitOk;
+  if (a.check) {
+    for (const auto& line : health) std::cerr << line << "\n";
+  }
+  for (auto& client : clients) {
+    bool closed = false;
+    asio::co_spawn(io, [](std::shared_ptr<plugins::mcp::McpClient> c) -> asio::awaitable<void> { co_await c->close(); }(client),
+                   [&](std::exception_ptr) { closed = true; });
+    while (!closed && io.run_one()) {
+    }
+  }
+  return a.check && !all_healthy ? kExitTaskFailed : kExitOk;
 }
 
 int run_tool(const ToolArgs& a) {
@@ -170,7 +213,9 @@ void register_tool(CLI::App& app, int& exit_code) {
   auto* tools_cmd = app.add_subcommand("tools", "List the tools the agent can call, with their arguments");
   tools_cmd->add_flag("--json", ls->json, "Print a JSON array of {name, description, parameters}");
   tools_cmd->add_option("--config", ls->config, "Config file (default: $XDG_CONFIG_HOME/scout/config.toml or ~/.config/scout/config.toml)");
-  tools_cmd->footer("Exit codes: 0 ok; 3 the config file is missing or invalid, or a tool could not be set up.");
+  tools_cmd->add_flag("--check", ls->check, "Start each configured MCP server and report its health on stderr");
+  tools_cmd->footer("Exit codes: 0 ok; 1 (--check) an MCP server is unavailable; 3 the config file is missing or "
+                    "invalid, or a tool could not be set up.");
   tools_cmd->callback([ls, &exit_code] { exit_code = run_tools(*ls); });
 
   auto a = std::make_shared<ToolArgs>();

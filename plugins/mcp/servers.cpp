@@ -14,7 +14,7 @@ std::string registered_tool_name(const std::string& server, const std::string& t
 }
 
 asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
-    asio::any_io_executor executor, const std::vector<McpServerConfig>& servers, tools::Registry& registry,
+    asio::any_io_executor executor, std::vector<McpServerConfig> servers, tools::Registry& registry,
     std::function<void(const std::string&)> report) {
   std::vector<std::shared_ptr<McpClient>> clients;
   for (const McpServerConfig& server : servers) {

@@ -38,7 +38,7 @@ std::string registered_tool_name(const std::string& server, const std::string& t
 // Starts every server, registers its tools in `registry`, returns the live clients (close them
 // at the end of the run). Each failed server is reported and skipped.
 asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
-    asio::any_io_executor executor, const std::vector<McpServerConfig>& servers, tools::Registry& registry,
-    std::function<void(const std::string&)> report);  // by value: a coroutine must own what it keeps
+    asio::any_io_executor executor, std::vector<McpServerConfig> servers, tools::Registry& registry,
+    std::function<void(const std::string&)> report);  // by value: a coroutine must own what it keeps across suspensions
 
 }  // namespace scout::plugins::mcp

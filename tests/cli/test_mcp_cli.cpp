@@ -74,3 +74,27 @@ TEST_CASE("scout mcp reports servers that cannot start or die, with their stderr
 
   CHECK(scout_mcp("list").exit_code == 2);  // no server command
 }
+
+TEST_CASE("scout tools lists configured MCP servers' tools, and --check reports each server's health", "[cli][mcp]") {
+  const std::string dir = std::string(SCOUT_BINARY_DIR) + "/test-scratch/mcp-cli";
+  scout::test::run_command("mkdir -p " + quote(dir));
+  const std::string config = dir + "/scout.toml";
+  scout::test::run_command("printf '%s\\n' '[[plugins.mcp]]' 'name = \"everything\"' 'command = \"node\"' "
+                           "'args = [\"" + std::string(SCOUT_REFERENCE_DIR) +
+                           "/node_modules/@modelcontextprotocol/server-everything/dist/index.js\", \"stdio\"]' "
+                           "'[[plugins.mcp]]' 'name = \"broken\"' 'command = \"/nonexistent/mcp-server\"' > " +
+                           quote(config));
+  const std::string scout = quote(std::string(SCOUT_BINARY_DIR) + "/cli/scout");
+  auto list = scout::test::run_command(scout + " tools --config " + quote(config) + " 2>&1");
+  INFO(list.output);
+  CHECK(list.exit_code == 0);
+  CHECK_THAT(list.output, Contains("everything__get-sum\n") && Contains("(from MCP server 'mcp-servers/everything')"));
+  CHECK_THAT(list.output, Contains("web_search\n"));  // with the built-in tools
+  CHECK_THAT(list.output, Contains("MCP server 'broken' is unavailable"));
+
+  auto check = scout::test::run_command(scout + " tools --check --config " + quote(config) + " 2>&1 >/dev/null");
+  INFO(check.output);
+  CHECK(check.exit_code == 1);
+  CHECK_THAT(check.output, Contains("everything: ok, 13 tools (mcp-servers/everything)"));
+  CHECK_THAT(check.output, Contains("broken: unavailable: MCP server 'broken' is unavailable"));
+}
