@@ -7,6 +7,7 @@
 #include <map>
 
 #include "agent/config.h"
+#include "tests/common/scratch.h"
 
 namespace fs = std::filesystem;
 using Catch::Contains;
@@ -16,6 +17,8 @@ using scout::agent::SearchProviderChoice;
 
 namespace {
 
+using scout::test::write_file;
+
 EnvLookup fake_env(std::map<std::string, std::string> vars) {
   return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
     auto it = vars.find(name);
@@ -24,17 +27,8 @@ EnvLookup fake_env(std::map<std::string, std::string> vars) {
   };
 }
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::path(SCOUT_BINARY_DIR) / "test-scratch" / "config" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return scout::test::fresh_scratch_dir("config", name); }
 
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
 
 // Parses `text` as the file "/etc/scout/config.toml" with HOME=/home/u and the given variables.
 scout::Result<Config> parse(const std::string& text, std::map<std::string, std::string> vars = {}) {
@@ -67,8 +61,8 @@ TEST_CASE("without a config file every setting has its documented default", "[co
 
 TEST_CASE("the config file is found under XDG_CONFIG_HOME, else under ~/.config", "[config]") {
   const auto dir = scratch("xdg");
-  write(dir / "xdg" / "scout" / "config.toml", "[agent]\nmax_steps = 7\n");
-  write(dir / "home" / ".config" / "scout" / "config.toml", "[agent]\nmax_steps = 9\n");
+  write_file(dir / "xdg" / "scout" / "config.toml", "[agent]\nmax_steps = 7\n");
+  write_file(dir / "home" / ".config" / "scout" / "config.toml", "[agent]\nmax_steps = 9\n");
 
   auto xdg = scout::agent::load_config(std::nullopt, fake_env({{"HOME", (dir / "home").string()}, {"XDG_CONFIG_HOME", (dir / "xdg").string()}}));
   REQUIRE(xdg);
@@ -87,8 +81,8 @@ TEST_CASE("the config file is found under XDG_CONFIG_HOME, else under ~/.config"
 
 TEST_CASE("an explicit --config file must exist, and wins over the default one", "[config]") {
   const auto dir = scratch("explicit");
-  write(dir / "xdg" / "scout" / "config.toml", "[agent]\nmax_steps = 7\n");
-  write(dir / "mine.toml", "[agent]\nmax_steps = 3\n");
+  write_file(dir / "xdg" / "scout" / "config.toml", "[agent]\nmax_steps = 7\n");
+  write_file(dir / "mine.toml", "[agent]\nmax_steps = 3\n");
   const auto env = fake_env({{"HOME", dir.string()}, {"XDG_CONFIG_HOME", (dir / "xdg").string()}});
 
   auto mine = scout::agent::load_config(dir / "mine.toml", env);

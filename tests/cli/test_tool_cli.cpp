@@ -9,25 +9,19 @@
 
 #include "tests/common/process.h"
 #include "tests/support/local_http_server.h"
+#include "tests/common/scratch.h"
 
 namespace fs = std::filesystem;
 using Catch::Contains;
 
 namespace {
 
+using scout::test::write_file;
+
 const auto quote = scout::test::shell_quote;
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::path(SCOUT_BINARY_DIR) / "test-scratch" / "tool_cli" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return scout::test::fresh_scratch_dir("tool_cli", name); }
 
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
 
 // The scout executable in an environment of our making: no search keys, and config and data
 // folders under `home`, so the developer's own config.toml and index never take part.
@@ -70,13 +64,13 @@ TEST_CASE("scout tools --json prints an array of name, description and parameter
 
 TEST_CASE("scout tool web_search searches an index built by scout index, set in a config file", "[tool_cli]") {
   const auto home = scratch("web-search");
-  write(home / "docs" / "otters.html", "<title>River otters</title><p>Otters eat fish and crayfish.</p>");
-  write(home / "docs" / "badgers.md", "# Badgers\n\nBadgers dig setts; otters swim.\n");
+  write_file(home / "docs" / "otters.html", "<title>River otters</title><p>Otters eat fish and crayfish.</p>");
+  write_file(home / "docs" / "badgers.md", "# Badgers\n\nBadgers dig setts; otters swim.\n");
   const fs::path db = home / "my-index.sqlite";
   auto indexed = run_scout(home, "index --db " + quote(db.string()) + " " + quote((home / "docs").string()));
   INFO(indexed.output);
   REQUIRE(indexed.exit_code == 0);
-  write(home / "scout.toml", "[search]\nprovider = \"offline\"\nindex = \"my-index.sqlite\"\n");
+  write_file(home / "scout.toml", "[search]\nprovider = \"offline\"\nindex = \"my-index.sqlite\"\n");
   const std::string config = " --config " + quote((home / "scout.toml").string());
 
   auto text = run_scout(home, "tool web_search '{\"query\": \"otters\"}'" + config);
@@ -118,7 +112,7 @@ TEST_CASE("scout tool web_search asks the SearxNG instance the config file names
         R"( "score": 1.0, "category": "general"}], "answers": [], "corrections": [], "infoboxes": [], "suggestions": [],)"
         R"( "unresponsive_engines": []})"));
   });
-  write(home / "scout.toml", "[search]\nsearxng_url = \"" + server.url("") + "\"\n");
+  write_file(home / "scout.toml", "[search]\nsearxng_url = \"" + server.url("") + "\"\n");
   auto r = run_scout(home, "tool web_search '{\"query\": \"sea otters\"}' --config " + quote((home / "scout.toml").string()));
   INFO(r.output);
   CHECK(r.exit_code == 0);
@@ -136,7 +130,7 @@ TEST_CASE("scout tool web_search reports a refused Brave key without printing it
         R"({"type": "ErrorResponse", "error": {"id": "x", "status": 401, "code": "SUBSCRIPTION_TOKEN_INVALID",)"
         R"( "detail": "The provided subscription token is invalid."}})"));
   });
-  write(home / "scout.toml", "[search]\nbrave_url = \"" + server.url("") + "\"\n");
+  write_file(home / "scout.toml", "[search]\nbrave_url = \"" + server.url("") + "\"\n");
   // The key comes from the environment; "auto" picks Brave because it is set.
   const std::string cmd = "env HOME=" + quote(home.string()) + " BRAVE_API_KEY=BSA-cli-secret-77 " +
                           quote(std::string(SCOUT_BINARY_DIR) + "/cli/scout") +
@@ -191,7 +185,7 @@ TEST_CASE("scout tool exits with 2 for malformed JSON, invalid arguments or an u
 
 TEST_CASE("scout tool and scout tools exit with 3 for a config file with an unknown key", "[tool_cli]") {
   const auto home = scratch("bad-config");
-  write(home / "config" / "scout" / "config.toml", "[search]\n\nprovder = \"offline\"\n");
+  write_file(home / "config" / "scout" / "config.toml", "[search]\n\nprovder = \"offline\"\n");
   auto tools = run_scout(home, "tools");
   CHECK(tools.exit_code == 3);
   CHECK_THAT(tools.output, Contains("config.toml:3:") && Contains("provder"));

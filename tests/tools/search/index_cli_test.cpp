@@ -6,11 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/common/process.h"
+#include "tests/common/scratch.h"
 
 namespace fs = std::filesystem;
 using Catch::Contains;
 
 namespace {
+
+using scout::test::write_file;
 
 const auto quote = scout::test::shell_quote;
 
@@ -19,20 +22,16 @@ scout::test::CommandResult run_scout(const std::string& args, const std::string&
   return scout::test::run_command(quote(std::string(SCOUT_BINARY_DIR) + "/cli/scout") + " " + args + " " + tail);
 }
 
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
 
 }  // namespace
 
 TEST_CASE("scout index indexes a folder and --search --json returns the best match first", "[search][cli]") {
   const fs::path dir = fs::path(SCOUT_BINARY_DIR) / "test-scratch" / "search" / "cli";
   fs::remove_all(dir);
-  write(dir / "docs" / "a" / "otters.html", "<title>River otters</title><p>Otters eat fish and crayfish.</p>");
-  write(dir / "docs" / "b" / "badgers.md", "# Badgers\n\nBadgers dig setts; otters swim.\n");
-  write(dir / "docs" / "notes.rst", "Notes\n=====\n\nNothing about rivers.\n");
-  write(dir / "docs" / "photo.jpg", "not indexed");
+  write_file(dir / "docs" / "a" / "otters.html", "<title>River otters</title><p>Otters eat fish and crayfish.</p>");
+  write_file(dir / "docs" / "b" / "badgers.md", "# Badgers\n\nBadgers dig setts; otters swim.\n");
+  write_file(dir / "docs" / "notes.rst", "Notes\n=====\n\nNothing about rivers.\n");
+  write_file(dir / "docs" / "photo.jpg", "not indexed");
   const std::string db = quote((dir / "idx.sqlite").string());
 
   auto first = run_scout("index --db " + db + " " + quote((dir / "docs").string()));
@@ -99,13 +98,13 @@ TEST_CASE("scout index reports missing paths, bad index files and usage errors w
   CHECK_THAT(no_index.output, Contains("none.sqlite"));
   CHECK_FALSE(fs::exists(dir / "none.sqlite"));
 
-  write(dir / "junk.sqlite", std::string(4096, 'j'));
+  write_file(dir / "junk.sqlite", std::string(4096, 'j'));
   auto junk = run_scout("index --db " + quote((dir / "junk.sqlite").string()) + " --search x");
   CHECK(junk.exit_code == 3);
   CHECK_THAT(junk.output, Contains("junk.sqlite"));
 
   // A PATH that does not exist is an input error: nothing is indexed.
-  write(dir / "ok.txt", "readable\n");
+  write_file(dir / "ok.txt", "readable\n");
   auto gone = run_scout("index --db " + db + " " + quote((dir / "ok.txt").string()) + " " + quote((dir / "gone.md").string()));
   CHECK(gone.exit_code == 3);
   CHECK_THAT(gone.output, Contains("gone.md"));

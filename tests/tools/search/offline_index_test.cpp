@@ -12,6 +12,7 @@
 
 #include "tests/tools/pdf_fixture.h"
 #include "tools/search/offline_index.h"
+#include "tests/common/scratch.h"
 
 namespace fs = std::filesystem;
 using Catch::Contains;
@@ -20,18 +21,11 @@ using scout::OfflineIndex;
 
 namespace {
 
-// A fresh, empty folder for one test case.
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::path(SCOUT_BINARY_DIR) / "test-scratch" / "search" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+using scout::test::write_file;
 
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
+// A fresh, empty folder for one test case.
+fs::path scratch(const std::string& name) { return scout::test::fresh_scratch_dir("search", name); }
+
 
 std::vector<std::string> paths_of(const std::vector<scout::SearchHit>& hits) {
   std::vector<std::string> out;
@@ -41,10 +35,10 @@ std::vector<std::string> paths_of(const std::vector<scout::SearchHit>& hits) {
 
 // Three documents about different things; "kettle" is what the first is about.
 OfflineIndex small_index(const fs::path& dir) {
-  write(dir / "kettle.html",
+  write_file(dir / "kettle.html",
         "<title>Descaling a kettle</title><p>Fill the kettle with vinegar, boil the kettle, rinse the kettle.</p>");
-  write(dir / "tea.md", "# Brewing tea\n\nBoil water in a kettle and pour it over the leaves.\n");
-  write(dir / "garden.txt", "Garden notes\n\nWater the roses in the morning; prune them in spring.\n");
+  write_file(dir / "tea.md", "# Brewing tea\n\nBoil water in a kettle and pour it over the leaves.\n");
+  write_file(dir / "garden.txt", "Garden notes\n\nWater the roses in the morning; prune them in spring.\n");
   auto index = OfflineIndex::create(dir / "index.sqlite");
   REQUIRE(index);
   for (const char* f : {"kettle.html", "tea.md", "garden.txt"}) {
@@ -124,7 +118,7 @@ TEST_CASE("re-indexing an unchanged file is skipped and a changed file is replac
   auto index = small_index(dir);
   CHECK(*index.add_file(dir / "tea.md") == AddOutcome::kUnchanged);
 
-  write(dir / "tea.md", "# Brewing coffee\n\nGrind the beans; no kettle needed, use a percolator.\n");
+  write_file(dir / "tea.md", "# Brewing coffee\n\nGrind the beans; no kettle needed, use a percolator.\n");
   // Same size is possible; a newer mtime is not guaranteed at coarse resolution, so set it.
   fs::last_write_time(dir / "tea.md", fs::last_write_time(dir / "tea.md") + std::chrono::seconds(2));
   auto r = index.add_file(dir / "tea.md");
@@ -142,11 +136,11 @@ TEST_CASE("re-indexing an unchanged file is skipped and a changed file is replac
 
 TEST_CASE("documents whose files were deleted are removed, only under the roots given", "[search]") {
   const auto dir = scratch("prune");
-  write(dir / "docs" / "a.txt", "alpha lantern\n");
-  write(dir / "docs" / "deep" / "b.md", "# Beta\n\nbeta lantern\n");
-  write(dir / "docs" / "kept.txt", "kept lantern\n");
-  write(dir / "docs2" / "c.txt", "gamma lantern\n");  // shares the prefix "docs" but is another folder
-  write(dir / "other" / "d.txt", "delta lantern\n");
+  write_file(dir / "docs" / "a.txt", "alpha lantern\n");
+  write_file(dir / "docs" / "deep" / "b.md", "# Beta\n\nbeta lantern\n");
+  write_file(dir / "docs" / "kept.txt", "kept lantern\n");
+  write_file(dir / "docs2" / "c.txt", "gamma lantern\n");  // shares the prefix "docs" but is another folder
+  write_file(dir / "other" / "d.txt", "delta lantern\n");
   auto files = scout::find_indexable_files({dir / "docs", dir / "docs2", dir / "other"});
   REQUIRE(files);
   auto index = OfflineIndex::create(dir / "index.sqlite");
@@ -183,7 +177,7 @@ TEST_CASE("documents whose files were deleted are removed, only under the roots 
 TEST_CASE("a file that exists but cannot be read now is not removed as deleted", "[search]") {
   if (::geteuid() == 0) return;  // root reads everything
   const auto dir = scratch("prune-unreadable");
-  write(dir / "locked" / "note.txt", "walrus\n");
+  write_file(dir / "locked" / "note.txt", "walrus\n");
   auto index = OfflineIndex::create(dir / "index.sqlite");
   REQUIRE(index);
   REQUIRE(index->add_file(dir / "locked" / "note.txt"));
@@ -197,8 +191,8 @@ TEST_CASE("a file that exists but cannot be read now is not removed as deleted",
 
 TEST_CASE("the index persists and add_files reports each file", "[search]") {
   const auto dir = scratch("batch");
-  for (int i = 0; i < 30; ++i) write(dir / "docs" / ("doc" + std::to_string(i) + ".txt"), "note number " + std::to_string(i) + " about lanterns\n");
-  write(dir / "docs" / "ignored.png", "not a document");
+  for (int i = 0; i < 30; ++i) write_file(dir / "docs" / ("doc" + std::to_string(i) + ".txt"), "note number " + std::to_string(i) + " about lanterns\n");
+  write_file(dir / "docs" / "ignored.png", "not a document");
   auto files = scout::find_indexable_files({dir / "docs"});
   REQUIRE(files);
   CHECK(files->size() == 30);
@@ -234,7 +228,7 @@ TEST_CASE("broken index files give errors that name the file", "[search]") {
     CHECK_FALSE(fs::exists(dir / "none.sqlite"));
   }
   SECTION("a file that is not SQLite") {
-    write(dir / "garbage.sqlite", std::string(8192, 'G'));
+    write_file(dir / "garbage.sqlite", std::string(8192, 'G'));
     auto r = OfflineIndex::open(dir / "garbage.sqlite");
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message, Contains("garbage.sqlite"));
@@ -256,7 +250,7 @@ TEST_CASE("broken index files give errors that name the file", "[search]") {
     CHECK_THAT(r.error().message, Contains("foreign.sqlite"));
     CHECK_THAT(r.error().message, Contains("not a Scout search index"));
     // An empty file is an empty database: it becomes an index.
-    write(dir / "empty.sqlite", "");
+    write_file(dir / "empty.sqlite", "");
     CHECK(OfflineIndex::open(dir / "empty.sqlite"));
   }
   SECTION("an index whose pages are overwritten") {
@@ -330,9 +324,9 @@ TEST_CASE("the Python documentation indexes quickly and 'json loads' finds the j
 
 TEST_CASE("PDF files are indexed by their text and title", "[search]") {
   const auto dir = scratch("pdf");
-  write(dir / "docs" / "report.pdf", scout::test::make_pdf({"Quarterly report", "Lantern sales grew by 12 percent"},
+  write_file(dir / "docs" / "report.pdf", scout::test::make_pdf({"Quarterly report", "Lantern sales grew by 12 percent"},
                                                            "Lantern Report"));
-  write(dir / "docs" / "broken.pdf", "%PDF-1.4\nthis is not a PDF body\n");
+  write_file(dir / "docs" / "broken.pdf", "%PDF-1.4\nthis is not a PDF body\n");
   auto files = scout::find_indexable_files({dir / "docs"});
   REQUIRE(files);
   CHECK(files->size() == 2);

@@ -9,6 +9,7 @@
 #include "tools/registry/registry.h"
 #include "tools/search/offline_index.h"
 #include "tools/search/web_search_tool.h"
+#include "tests/common/scratch.h"
 
 namespace fs = std::filesystem;
 using namespace scout::tools;
@@ -16,6 +17,8 @@ using namespace scout::tools::testing;
 using Catch::Contains;
 
 namespace {
+
+using scout::test::write_file;
 
 // Answers every query with a fixed list (or error) and remembers what it was asked.
 class ScriptedProvider final : public SearchProvider {
@@ -52,10 +55,6 @@ struct Fixture {
   ToolOutput call(Json arguments) { return run_to_completion(io, registry.call("web_search", std::move(arguments), {})); }
 };
 
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
 
 }  // namespace
 
@@ -153,9 +152,9 @@ TEST_CASE("tidy_line collapses whitespace, repairs invalid UTF-8 and cuts by cod
 TEST_CASE("the offline provider finds documents in an index built from files", "[web_search]") {
   const fs::path dir = fs::path(SCOUT_BINARY_DIR) / "test-scratch" / "web_search" / "offline";
   fs::remove_all(dir);
-  write(dir / "docs" / "otters.html", "<title>River otters</title><p>Otters eat fish and crayfish in rivers.</p>");
-  write(dir / "docs" / "badgers.md", "# Badgers\n\nBadgers dig setts; otters swim past them.\n");
-  write(dir / "docs" / "notes.txt", "Nothing about the animals here.\n");
+  write_file(dir / "docs" / "otters.html", "<title>River otters</title><p>Otters eat fish and crayfish in rivers.</p>");
+  write_file(dir / "docs" / "badgers.md", "# Badgers\n\nBadgers dig setts; otters swim past them.\n");
+  write_file(dir / "docs" / "notes.txt", "Nothing about the animals here.\n");
   {
     auto index = scout::OfflineIndex::create(dir / "index.sqlite");
     REQUIRE(index);
