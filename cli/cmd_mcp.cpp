@@ -26,6 +26,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/run_on.h"
 #include "cli/tool_view.h"
 #include "plugins/mcp/mcp_tool.h"
 
@@ -41,18 +42,6 @@ struct McpArgs {
   bool json = false;
   double timeout_s = 60;
 };
-
-// Runs `op` on `io` until it completes (the transport keeps a background read going).
-template <class T>
-std::optional<T> run_on(asio::io_context& io, asio::awaitable<T> op) {
-  std::optional<T> out;
-  asio::co_spawn(io, [](asio::awaitable<T> inner, std::optional<T>& result) -> asio::awaitable<void> {
-    result.emplace(co_await std::move(inner));
-  }(std::move(op), out), asio::detached);
-  while (!out && io.run_one()) {
-  }
-  return out;
-}
 
 int run_mcp(const McpArgs& a, std::vector<std::string> command, bool call) {
   const char* who = call ? "scout mcp call" : "scout mcp list";

@@ -25,6 +25,7 @@
 #include "cli/commands.h"
 #include "cli/engine_args.h"
 #include "cli/exit_codes.h"
+#include "cli/run_on.h"
 #include "cli/run_view.h"
 
 namespace scout::cli {
@@ -251,17 +252,11 @@ int run_task(RunArgs& a) {
   // One that fails is reported and left out; the run goes on.
   std::vector<std::shared_ptr<plugins::mcp::McpClient>> mcp_clients;
   if (!c.mcp_servers.empty()) {
-    bool connected = false;
-    asio::co_spawn(io, plugins::mcp::connect_servers(io.get_executor(), c.mcp_servers, **registry,
-                                                     [](const std::string& problem) {
-                                                       std::cerr << "scout run: " << problem << "\n";
-                                                     }),
-                   [&](std::exception_ptr e, std::vector<std::shared_ptr<plugins::mcp::McpClient>> clients) {
-                     if (!e) mcp_clients = std::move(clients);
-                     connected = true;
-                   });
-    while (!connected && io.run_one()) {
-    }
+    auto connected = run_on(io, plugins::mcp::connect_servers(io.get_executor(), c.mcp_servers, **registry,
+                                                              [](const std::string& problem) {
+                                                                std::cerr << "scout run: " << problem << "\n";
+                                                              }));
+    if (connected) mcp_clients = std::move(*connected);
   }
 
   agent::Loop loop(io.get_executor(), *backend, **registry, options, *trace,

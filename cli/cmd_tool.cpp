@@ -31,6 +31,7 @@
 #include "agent/toolset.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/run_on.h"
 #include "cli/tool_view.h"
 #include "plugins/mcp/servers.h"
 
@@ -93,15 +94,8 @@ int run_tools(const ToolsArgs& a) {
   for (const auto& server : config->mcp_servers) {
     std::string problem;
     const std::size_t before = (*registry)->list().size();
-    std::optional<std::vector<std::shared_ptr<plugins::mcp::McpClient>>> connected;
-    asio::co_spawn(io,
-                   plugins::mcp::connect_servers(io.get_executor(), {server}, **registry,
-                                                 [&problem](const std::string& p) { problem += p; }),
-                   [&](std::exception_ptr, std::vector<std::shared_ptr<plugins::mcp::McpClient>> c) {
-                     connected = std::move(c);
-                   });
-    while (!connected && io.run_one()) {
-    }
+    auto connected = run_on(io, plugins::mcp::connect_servers(io.get_executor(), {server}, **registry,
+                                                              [&problem](const std::string& p) { problem += p; }));
     const bool up = connected && !connected->empty();
     all_healthy = all_healthy && up && problem.empty();
     if (up) {
@@ -117,13 +111,11 @@ int run_tools(const ToolsArgs& a) {
   if (a.check) {
     for (const auto& line : health) std::cerr << line << "\n";
   }
-  for (auto& client : clients) {
-    bool closed = false;
-    asio::co_spawn(io, [](std::shared_ptr<plugins::mcp::McpClient> c) -> asio::awaitable<void> { co_await c->close(); }(client),
-                   [&](std::exception_ptr) { closed = true; });
-    while (!closed && io.run_one()) {
-    }
-  }
+  for (auto& client : clients)
+    run_on(io, [](std::shared_ptr<plugins::mcp::McpClient> c) -> asio::awaitable<bool> {
+      co_await c->close();
+      co_return true;
+    }(client));
   return a.check && !all_healthy ? kExitTaskFailed : kExitOk;
 }
 
