@@ -364,19 +364,28 @@ class ConfigReader {
             problem = string_list_field(s.args)(v);
           } else if (name == "timeout_s") {
             problem = number_field(timeout_s, 0.1, 86400)(v);
-          } else if (name == "env") {
-            const auto* env = v.as_table();
-            if (!env) {
-              problem = "expected a table of strings, e.g. env = { LOG_LEVEL = \"debug\" }";
+          } else if (name == "url") {
+            problem = string_field(s.url)(v);
+          } else if (name == "allow" || name == "deny") {
+            problem = string_list_field(name == "allow" ? s.allow : s.deny)(v);
+          } else if (name == "env" || name == "headers") {
+            const auto* pairs = v.as_table();
+            if (!pairs) {
+              problem = name == "env" ? "expected a table of strings, e.g. env = { LOG_LEVEL = \"debug\" }"
+                                      : "expected a table of strings, e.g. headers = { Authorization = \"Bearer ${TOKEN}\" }";
             } else {
-              for (const auto& [ek, ev] : *env) {
+              for (const auto& [ek, ev] : *pairs) {
                 const auto* text = ev.as_string();
-                if (!text) return at(ev, "[[plugins.mcp]] env." + std::string(ek.str()) + ": expected a string");
-                s.env.emplace_back(std::string(ek.str()), text->get());
+                const std::string where = "[[plugins.mcp]] " + name + "." + std::string(ek.str());
+                if (!text) return at(ev, where + ": expected a string");
+                auto expanded = expand_variables(text->get());
+                if (!expanded) return at(ev, where + ": " + expanded.error().message);
+                (name == "env" ? s.env : s.headers).emplace_back(std::string(ek.str()), *expanded);
               }
             }
           } else {
-            return at(v, "unknown key '" + name + "' in [[plugins.mcp]]; known keys: name, command, args, env, timeout_s");
+            return at(v, "unknown key '" + name +
+                             "' in [[plugins.mcp]]; known keys: name, command, args, env, url, headers, allow, deny, timeout_s");
           }
           if (problem) return at(v, "[[plugins.mcp]] " + name + ": " + *problem);
         }
@@ -384,12 +393,46 @@ class ConfigReader {
                                   std::string::npos)
           return at(entry, "each [[plugins.mcp]] entry needs a name of letters, digits, '_' and '-' (its tools are "
                            "called NAME__TOOL)");
-        if (s.command.empty()) return at(entry, "[[plugins.mcp]] '" + s.name + "' needs a command");
+        if (s.command.empty() == s.url.empty())
+          return at(entry, "[[plugins.mcp]] '" + s.name + "' needs either a command (a server started over stdio) or a url "
+                           "(a Streamable HTTP server), not " + (s.url.empty() ? "neither" : "both"));
+        if (!s.url.empty() && !(s.url.rfind("http://", 0) == 0 || s.url.rfind("https://", 0) == 0))
+          return at(entry, "[[plugins.mcp]] '" + s.name + "' url must start with http:// or https://");
+        if (!s.url.empty() && (!s.args.empty() || !s.env.empty()))
+          return at(entry, "[[plugins.mcp]] '" + s.name + "': args and env belong to servers started with a command");
+        if (s.url.empty() && !s.headers.empty())
+          return at(entry, "[[plugins.mcp]] '" + s.name + "': headers belong to servers reached by url");
         s.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
         c.mcp_servers.push_back(std::move(s));
       }
     }
     return {};
+  }
+
+  // "${NAME}" in a value is replaced by the environment variable NAME (secrets such as tokens stay
+  // out of the file); "$${" is a literal "${". An unset variable is an error naming it.
+  Result<std::string> expand_variables(const std::string& text) const {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text.compare(i, 3, "$${") == 0) {
+        out += "${";
+        i += 2;
+        continue;
+      }
+      if (text.compare(i, 2, "${") != 0) {
+        out += text[i];
+        continue;
+      }
+      const std::size_t end = text.find('}', i + 2);
+      if (end == std::string::npos) return make_error("unterminated ${ (write $${ for a literal ${)");
+      const std::string var = text.substr(i + 2, end - i - 2);
+      if (!valid_env_name(var)) return make_error("'${" + var + "}' is not an environment variable name");
+      const auto value = env_(var);
+      if (!value) return make_error("the environment variable " + var + " is not set");
+      out += *value;
+      i = end;
+    }
+    return out;
   }
 
   Unexpected<Error> at(const toml::node& node, const std::string& message) const {

@@ -274,6 +274,16 @@ asio::awaitable<tools::ToolOutput> Loop::one_tool(int step, ToolCall call, bool 
   const auto start = Clock::now();
   tools::ToolContext ctx;
   ctx.deadline = Clock::now() + options_.tool_timeout;
+  ctx.progress = [this, step, &call](const std::string& text) {
+    trace_.write("tool_progress", ojson{{"step", step}, {"id", call.id}, {"name", call.name}, {"text", text}});
+    if (!observer_) return;
+    LoopEvent e;
+    e.kind = LoopEvent::Kind::tool_progress;
+    e.step = step;
+    e.call = &call;
+    e.text = text;
+    observer_(e);
+  };
   tools::ToolOutput output = truncate_result(co_await registry_.call(call.name, call.arguments, ctx));
   const std::size_t full_size = output.text.size();
   const double ms = ms_since(start);

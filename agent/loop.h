@@ -101,15 +101,16 @@ struct RunResult {
 // What front ends show while a run goes on. Called on the loop's executor, in order.
 struct LoopEvent {
   // notice: something the user should know once (`text`), e.g. that a feature is off.
-  enum class Kind { turn_start, model, tool_start, tool_end, turn_end, notice };
+  // tool_progress: a running tool reported how far it got (`text`).
+  enum class Kind { turn_start, model, tool_start, tool_progress, tool_end, turn_end, notice };
   Kind kind = Kind::model;
   int step = 0;
   const StreamEvent* model = nullptr;           // model: thinking/answer text, call, issue
-  const ToolCall* call = nullptr;               // tool_start, tool_end
+  const ToolCall* call = nullptr;               // tool_start, tool_progress, tool_end
   const tools::ToolOutput* output = nullptr;    // tool_end (as the model reads it)
   double tool_ms = 0;                           // tool_end
   const TurnResult* turn = nullptr;             // turn_end
-  std::string_view text;                        // notice
+  std::string_view text;                        // notice, tool_progress
   bool in_thought = false;                      // tool_start, tool_end: an in-thought action
 };
 using LoopObserver = std::function<void(const LoopEvent&)>;

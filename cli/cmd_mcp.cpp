@@ -28,7 +28,9 @@
 #include "cli/exit_codes.h"
 #include "cli/run_on.h"
 #include "cli/tool_view.h"
+#include "plugins/mcp/http_transport.h"
 #include "plugins/mcp/mcp_tool.h"
+#include "plugins/mcp/stdio_transport.h"
 
 namespace scout::cli {
 namespace {
@@ -38,27 +40,36 @@ namespace mcp = plugins::mcp;
 using tools::Json;
 
 struct McpArgs {
-  std::vector<std::string> words;  // call: TOOL ['JSON'] (the server command comes after "--")
+  std::vector<std::string> words;  // [URL] then, for call, TOOL ['JSON'] (a stdio server's command comes after "--")
+  std::vector<std::string> headers;  // --header 'Name: value' (HTTP servers)
   bool json = false;
   double timeout_s = 60;
 };
 
-int run_mcp(const McpArgs& a, std::vector<std::string> command, bool call) {
+bool is_url(const std::string& text) { return text.rfind("http://", 0) == 0 || text.rfind("https://", 0) == 0; }
+
+int run_mcp(McpArgs a, std::vector<std::string> command, bool call) {
   const char* who = call ? "scout mcp call" : "scout mcp list";
-  if (command.empty()) {
-    std::cerr << who << ": give the server's command after --, e.g. " << who
+  std::string url;
+  if (!a.words.empty() && is_url(a.words.front())) {
+    url = a.words.front();
+    a.words.erase(a.words.begin());
+  }
+  if (url.empty() == command.empty()) {
+    std::cerr << who << ": give the server as a URL or as a command after --, e.g. " << who
+              << " http://127.0.0.1:3001/mcp" << (call ? " echo '{\"message\": \"hi\"}'" : "") << ", or " << who
               << (call ? " echo '{\"message\": \"hi\"}'" : "") << " -- npx @modelcontextprotocol/server-everything\n";
     return kExitUsage;
   }
-  if (command.front().rfind("http://", 0) == 0 || command.front().rfind("https://", 0) == 0) {
-    std::cerr << who << ": Streamable HTTP servers are not supported yet; give a stdio server's command\n";
+  if (!a.headers.empty() && url.empty()) {
+    std::cerr << who << ": --header is for servers reached by URL\n";
     return kExitUsage;
   }
   std::string tool_name;
   Json arguments = Json::object();
   if (call) {
     if (a.words.empty() || a.words.size() > 2) {
-      std::cerr << who << ": give TOOL and optionally its 'JSON' arguments before --\n";
+      std::cerr << who << ": give TOOL and optionally its 'JSON' arguments\n";
       return kExitUsage;
     }
     tool_name = a.words[0];
@@ -70,14 +81,34 @@ int run_mcp(const McpArgs& a, std::vector<std::string> command, bool call) {
       return kExitUsage;
     }
   } else if (!a.words.empty()) {
-    std::cerr << who << ": unexpected '" << a.words[0] << "' before --\n";
+    std::cerr << who << ": unexpected '" << a.words[0] << "'\n";
     return kExitUsage;
   }
 
   asio::io_context io;
-  const std::string program = command.front();
-  command.erase(command.begin());
-  auto transport = mcp::StdioTransport::spawn(io.get_executor(), mcp::StdioCommand{program, command, {}, ""});
+  Result<std::unique_ptr<mcp::Transport>> transport = make_error("no transport");
+  if (!url.empty()) {
+    mcp::HttpEndpoint endpoint{url, {}, "", ""};
+    for (const std::string& h : a.headers) {
+      const auto colon = h.find(':');
+      if (colon == std::string::npos || colon == 0) {
+        std::cerr << who << ": --header takes 'Name: value', not '" << h << "'\n";
+        return kExitUsage;
+      }
+      std::string value = h.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      endpoint.headers.emplace_back(h.substr(0, colon), value);
+    }
+    auto http = mcp::HttpTransport::open(io.get_executor(), std::move(endpoint));
+    if (http) transport = std::unique_ptr<mcp::Transport>(std::move(*http));
+    else transport = Unexpected{http.error()};
+  } else {
+    const std::string program = command.front();
+    command.erase(command.begin());
+    auto stdio = mcp::StdioTransport::spawn(io.get_executor(), mcp::StdioCommand{program, command, {}, ""});
+    if (stdio) transport = std::unique_ptr<mcp::Transport>(std::move(*stdio));
+    else transport = Unexpected{stdio.error()};
+  }
   if (!transport) {
     std::cerr << who << ": " << transport.error().message << "\n";
     return kExitModelError;
@@ -162,12 +193,16 @@ void register_mcp(CLI::App& app, int& exit_code) {
     auto a = std::make_shared<McpArgs>();
     auto* cmd = call ? mcp_cmd->add_subcommand("call", "Call one tool of an MCP server and print its result")
                      : mcp_cmd->add_subcommand("list", "List an MCP server's tools with their arguments");
-    if (call) cmd->add_option("words", a->words, "TOOL, then its 'JSON' arguments (- reads them from stdin)");
+    cmd->add_option("words", a->words,
+                    call ? "[URL] TOOL ['JSON']: the server's URL (or its command after --), the tool, its arguments "
+                           "(- reads them from stdin)"
+                         : "[URL]: the server's Streamable HTTP endpoint (or its command after --)");
+    cmd->add_option("--header", a->headers, "An HTTP header for a server reached by URL, 'Name: value' (repeatable)");
     cmd->add_flag("--json", a->json, "Print JSON");
     cmd->add_option("--timeout", a->timeout_s, "Seconds to wait for each answer")->capture_default_str()->check(
         CLI::PositiveNumber);
-    cmd->footer(std::string("The server's command follows --: scout mcp ") +
-                (call ? "call TOOL '{\"arg\": 1}'" : "list") +
+    cmd->footer(std::string("The server is a URL, scout mcp ") + (call ? "call URL TOOL '{\"arg\": 1}'" : "list URL") +
+                ", or a command after --: scout mcp " + (call ? "call TOOL '{\"arg\": 1}'" : "list") +
                 " -- COMMAND ARGS...\nExit codes: 0 ok; 1 the tool reported an error; 2 usage; 3 the server could "
                 "not be started or failed; 130 interrupted.");
     cmd->callback([a, call, &exit_code] { exit_code = run_mcp(*a, server_command(), call); });

@@ -97,6 +97,9 @@ void RunView::on_event(const agent::LoopEvent& e) {
       err_ << (options_.color ? kBold : "") << "→ " << e.call->name << (options_.color ? kReset : "")
            << (e.in_thought ? " (while thinking) " : " ") << one_line(e.call->arguments.dump(), 200) << "\n";
       break;
+    case Kind::tool_progress:
+      err_ << "  … " << e.call->name << ": " << one_line(std::string(e.text), 160) << "\n";
+      break;
     case Kind::tool_end:
       err_ << "← " << e.call->name << (e.output->is_error ? " failed" : "") << " (" << static_cast<long>(e.tool_ms)
            << " ms, " << e.output->text.size() << " bytes): " << one_line(e.output->text, 160) << "\n";

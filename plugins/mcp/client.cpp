@@ -19,7 +19,7 @@ std::string string_field(const Json& j, const char* key) {
 
 }  // namespace
 
-McpClient::McpClient(asio::any_io_executor executor, std::unique_ptr<StdioTransport> transport, ClientOptions options)
+McpClient::McpClient(asio::any_io_executor executor, std::unique_ptr<Transport> transport, ClientOptions options)
     : executor_(std::move(executor)),
       transport_(std::move(transport)),
       options_(std::move(options)),
@@ -31,7 +31,7 @@ std::string McpClient::describe_failure(const std::string& what) const {
   std::string out = what;
   if (const auto status = transport_->exit_status(); status && out.find(*status) == std::string::npos)
     out += " (the server " + *status + ")";
-  std::string tail = transport_->stderr_tail();
+  std::string tail = transport_->diagnostics();
   if (!tail.empty()) {
     while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
     const std::size_t keep = 600;
@@ -63,13 +63,29 @@ asio::awaitable<void> McpClient::read_loop() {
       it->second->response = std::move(*response);
       it->second->wake.cancel();
     } else if (auto* note = std::get_if<Notification>(&*message)) {
+      if (note->method == "notifications/progress" && note->params && note->params->is_object()) {
+        const Json& p = *note->params;
+        const auto token = p.find("progressToken");
+        const auto it = token == p.end() ? progress_.end() : progress_.find(token->dump());
+        if (it != progress_.end()) {
+          Progress report;
+          if (const auto v = p.find("progress"); v != p.end() && v->is_number()) report.progress = v->get<double>();
+          if (const auto v = p.find("total"); v != p.end() && v->is_number()) report.total = v->get<double>();
+          report.message = string_field(p, "message");
+          if (it->second) it->second(report);
+          continue;
+        }
+      }
       if (options_.on_notification) options_.on_notification(*note);
     } else {
       const auto& req = std::get<Request>(*message);
-      Response answer = req.method == "ping"
-                            ? Response{req.id, Json::object()}
-                            : Response{req.id, ErrorObject{error_code::method_not_found,
-                                                           "Scout does not offer '" + req.method + "'", std::nullopt}};
+      Response answer{req.id, Json::object()};
+      if (req.method == "elicitation/create") {
+        const Json params = req.params.value_or(Json::object());
+        answer.outcome = options_.on_elicitation ? options_.on_elicitation(params) : decline_elicitation(params);
+      } else if (req.method != "ping") {
+        answer.outcome = ErrorObject{error_code::method_not_found, "Scout does not offer '" + req.method + "'", std::nullopt};
+      }
       (void)co_await transport_->send(answer);
     }
   }
@@ -98,6 +114,7 @@ asio::awaitable<Result<Json>> McpClient::request(std::string method, Json params
   if (pending->response) {
     const Response& r = *pending->response;
     if (r.ok()) co_return r.result();
+    if (r.error().code == error_code::transport_failure) co_return make_error(describe_failure(r.error().message));
     co_return make_error("MCP server '" + name() + "' refused " + method + ": " + r.error().message + " (code " +
                          std::to_string(r.error().code) + ")");
   }
@@ -119,8 +136,10 @@ asio::awaitable<Result<Json>> McpClient::request(std::string method, Json params
 
 asio::awaitable<Result<ServerInfo>> McpClient::initialize() {
   const auto& versions = supported_protocol_versions();
+  Json capabilities = Json::object();
+  if (options_.on_elicitation) capabilities["elicitation"] = Json{{"form", Json::object()}};
   Json params = {{"protocolVersion", versions.front()},
-                 {"capabilities", Json::object()},
+                 {"capabilities", capabilities},
                  {"clientInfo", {{"name", options_.client_name}, {"version", options_.client_version}}}};
   auto result = co_await request(std::string("initialize"), std::move(params));
   if (!result) co_return Unexpected{result.error()};
@@ -173,9 +192,17 @@ asio::awaitable<Result<std::vector<McpTool>>> McpClient::list_tools() {
   co_return make_error("MCP server '" + name() + "' kept paging tools/list past 1000 pages");
 }
 
-asio::awaitable<Result<CallResult>> McpClient::call_tool(std::string tool, Json arguments) {
+asio::awaitable<Result<CallResult>> McpClient::call_tool(std::string tool, Json arguments, ProgressFn on_progress) {
   Json params = {{"name", tool}, {"arguments", arguments}};
+  std::string token_key;
+  if (on_progress) {
+    const Json token = "scout-progress-" + std::to_string(next_progress_token_++);
+    params["_meta"] = Json{{"progressToken", token}};
+    token_key = token.dump();
+    progress_[token_key] = std::move(on_progress);
+  }
   auto result = co_await request(std::string("tools/call"), std::move(params));
+  if (!token_key.empty()) progress_.erase(token_key);
   if (!result) co_return Unexpected{result.error()};
   CallResult out;
   if (const auto c = result->find("content"); c != result->end() && c->is_array()) out.content = *c;

@@ -9,8 +9,9 @@
 //   call_tool()   the result's content blocks, structuredContent and isError.
 //
 // What the server sends on its own: responses complete their request; notifications go to
-// ClientOptions::on_notification; requests get an answer (ping → {}, anything else → "method
-// not found", so a server never waits on Scout).
+// ClientOptions::on_notification (progress for a call to that call's reporter); requests get an
+// answer (ping → {}, elicitation/create → ClientOptions::on_elicitation or a decline, anything
+// else → "method not found"), so a server never waits on Scout.
 //
 // Every request has a deadline (ClientOptions::request_timeout): when it passes, or the caller's
 // coroutine is cancelled, the server is sent notifications/cancelled for it and the call ends
@@ -34,13 +35,14 @@
 
 #include "common/expected.h"
 #include "plugins/mcp/jsonrpc.h"
-#include "plugins/mcp/stdio_transport.h"
+#include "plugins/mcp/elicitation.h"
+#include "plugins/mcp/transport.h"
 
 namespace scout::plugins::mcp {
 
 // The revisions Scout speaks, newest first.
 inline const std::vector<std::string>& supported_protocol_versions() {
-  static const std::vector<std::string> versions{"2025-11-25", "2025-06-18"};
+  static const std::vector<std::string> versions{"2025-11-25", "2025-06-18", "2025-03-26"};
   return versions;
 }
 
@@ -49,6 +51,9 @@ struct ClientOptions {
   std::string client_name = "scout";
   std::string client_version = "0.1.0";
   std::function<void(const Notification&)> on_notification;
+  // Answers the server's elicitation/create requests. When set, the elicitation capability is
+  // declared at initialize; when not, a server that asks anyway is declined.
+  ElicitationHandler on_elicitation;
 };
 
 struct ServerInfo {
@@ -67,6 +72,14 @@ struct McpTool {
   std::optional<Json> output_schema;
 };
 
+// A notifications/progress report for a call in flight.
+struct Progress {
+  double progress = 0;
+  std::optional<double> total;
+  std::string message;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
 struct CallResult {
   Json content = Json::array();   // the content blocks as sent
   std::optional<Json> structured;  // structuredContent
@@ -75,7 +88,7 @@ struct CallResult {
 
 class McpClient {
  public:
-  McpClient(asio::any_io_executor executor, std::unique_ptr<StdioTransport> transport, ClientOptions options = {});
+  McpClient(asio::any_io_executor executor, std::unique_ptr<Transport> transport, ClientOptions options = {});
   ~McpClient();
 
   // The server's name: what it calls itself once initialized, else its command's name.
@@ -83,13 +96,16 @@ class McpClient {
 
   asio::awaitable<Result<ServerInfo>> initialize();
   asio::awaitable<Result<std::vector<McpTool>>> list_tools();
-  asio::awaitable<Result<CallResult>> call_tool(std::string tool, Json arguments);  // by value: kept across suspensions
+  // With on_progress, the call carries a progress token and the server's progress reports for
+  // it go there (not to on_notification) while it runs.
+  asio::awaitable<Result<CallResult>> call_tool(std::string tool, Json arguments,
+                                                ProgressFn on_progress = {});  // by value: kept across suspensions
 
   // Ends the session: requests in flight fail, the server is shut down.
   asio::awaitable<void> close();
 
-  // The server's stderr tail, for reports.
-  std::string stderr_tail() const { return transport_->stderr_tail(); }
+  // What the transport kept of the server's own complaints (a stdio server's stderr tail).
+  std::string stderr_tail() const { return transport_->diagnostics(); }
 
  private:
   struct Pending {
@@ -105,11 +121,13 @@ class McpClient {
   std::string describe_failure(const std::string& what) const;
 
   asio::any_io_executor executor_;
-  std::unique_ptr<StdioTransport> transport_;
+  std::unique_ptr<Transport> transport_;
   ClientOptions options_;
   std::string name_;
   std::int64_t next_id_ = 1;
   std::map<std::int64_t, std::shared_ptr<Pending>> pending_;
+  std::map<std::string, ProgressFn> progress_;  // progress token → the call's reporter
+  std::int64_t next_progress_token_ = 1;
   std::optional<std::string> broken_;  // the connection is gone: why
   bool reading_ = false;
   bool closed_ = false;

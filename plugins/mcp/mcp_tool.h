@@ -9,7 +9,8 @@
 //   resource (embedded)  "[resource URI]" and its text, or its type and size for a blob
 // structuredContent becomes ToolOutput::structured, checked against the tool's outputSchema
 // (a result that does not match is an error naming the mismatch); with no content blocks its
-// JSON is the text. isError results are error observations. A failed request (timeout, the
+// JSON is the text. isError results are error observations. The server's progress reports
+// for a call go to ToolContext::progress. A failed request (timeout, the
 // server gone) is an error observation too: the run goes on.
 #pragma once
 
@@ -23,6 +24,9 @@ namespace scout::plugins::mcp {
 
 // The observation text for a result's content blocks.
 std::string content_to_text(const Json& content);
+
+// A progress report as the user sees it: "2/5: indexing", "40", "0.5/1".
+std::string describe_progress(const Progress& progress);
 
 class McpToolAdapter final : public tools::Tool {
  public:

@@ -1,8 +1,12 @@
 #include "plugins/mcp/servers.h"
 
+#include <fnmatch.h>
+
 #include <cctype>
 
+#include "plugins/mcp/http_transport.h"
 #include "plugins/mcp/mcp_tool.h"
+#include "plugins/mcp/stdio_transport.h"
 
 namespace scout::plugins::mcp {
 
@@ -13,12 +17,36 @@ std::string registered_tool_name(const std::string& server, const std::string& t
   return name;
 }
 
+bool tool_permitted(const McpServerConfig& server, const std::string& tool) {
+  auto matches = [&](const std::vector<std::string>& patterns) {
+    for (const auto& p : patterns)
+      if (fnmatch(p.c_str(), tool.c_str(), 0) == 0) return true;
+    return false;
+  };
+  return (server.allow.empty() || matches(server.allow)) && !matches(server.deny);
+}
+
+namespace {
+
+Result<std::unique_ptr<Transport>> open_transport(const asio::any_io_executor& executor, const McpServerConfig& server) {
+  if (!server.url.empty()) {
+    auto http = HttpTransport::open(executor, HttpEndpoint{server.url, server.headers, server.name, ""});
+    if (!http) return Unexpected{http.error()};
+    return std::unique_ptr<Transport>(std::move(*http));
+  }
+  auto stdio = StdioTransport::spawn(executor, StdioCommand{server.command, server.args, server.env, server.name});
+  if (!stdio) return Unexpected{stdio.error()};
+  return std::unique_ptr<Transport>(std::move(*stdio));
+}
+
+}  // namespace
+
 asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
     asio::any_io_executor executor, std::vector<McpServerConfig> servers, tools::Registry& registry,
     std::function<void(const std::string&)> report) {
   std::vector<std::shared_ptr<McpClient>> clients;
   for (const McpServerConfig& server : servers) {
-    auto transport = StdioTransport::spawn(executor, StdioCommand{server.command, server.args, server.env, server.name});
+    auto transport = open_transport(executor, server);
     if (!transport) {
       report("MCP server '" + server.name + "' is unavailable: " + transport.error().message);
       continue;
@@ -35,6 +63,7 @@ asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
       continue;
     }
     for (const McpTool& tool : **tools) {
+      if (!tool_permitted(server, tool.name)) continue;
       const std::string name = registered_tool_name(server.name, tool.name);
       if (auto added = registry.add(std::make_shared<McpToolAdapter>(client, tool, name)); !added)
         report("MCP server '" + server.name + "': tool '" + tool.name + "' left out: " + added.error().message);

@@ -26,11 +26,22 @@ namespace scout::plugins::mcp {
 
 struct McpServerConfig {
   std::string name;  // letters, digits, '_' and '-': the prefix of its tools' names
+  // Either a command (stdio)...
   std::string command;
   std::vector<std::string> args;
   std::vector<std::pair<std::string, std::string>> env;
+  // ...or a Streamable HTTP endpoint.
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Which of its tools join (the server's own names; '*' matches any run of characters): all
+  // when `allow` is empty, minus those `deny` matches.
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
   std::chrono::milliseconds timeout{60000};  // each request
 };
+
+// Whether `server` lets its tool `tool` join (allow/deny above).
+bool tool_permitted(const McpServerConfig& server, const std::string& tool);
 
 // "SERVER__TOOL", with characters a function name cannot hold replaced by '_'.
 std::string registered_tool_name(const std::string& server, const std::string& tool);

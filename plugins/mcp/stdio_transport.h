@@ -32,6 +32,7 @@
 
 #include "common/expected.h"
 #include "plugins/mcp/jsonrpc.h"
+#include "plugins/mcp/transport.h"
 
 namespace scout::plugins::mcp {
 
@@ -44,27 +45,28 @@ struct StdioCommand {
   std::string name;                                       // for messages; default: the program's name
 };
 
-class StdioTransport {
+class StdioTransport final : public Transport {
  public:
   // Starts the process. Fails (naming the program) when it cannot be started.
   static Result<std::unique_ptr<StdioTransport>> spawn(asio::any_io_executor executor, StdioCommand command);
-  ~StdioTransport();  // kills the process tree if close() was not awaited
+  ~StdioTransport() override;  // kills the process tree if close() was not awaited
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const override { return name_; }
 
-  asio::awaitable<Result<void>> send(const Message& message);
+  asio::awaitable<Result<void>> send(const Message& message) override;
 
   // The next message from the server; an error when its stdout ends, or on a malformed line.
-  asio::awaitable<Result<Message>> receive();
+  asio::awaitable<Result<Message>> receive() override;
 
   // The last bytes the server wrote to stderr (at most 8 KiB), for error reports.
   std::string stderr_tail() const;
+  std::string diagnostics() const override { return stderr_tail(); }
 
   // Shuts the server down (see the file comment); afterwards exit_status() is set.
-  asio::awaitable<void> close(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+  asio::awaitable<void> close(std::chrono::milliseconds grace = std::chrono::milliseconds(2000)) override;
 
   // "exited with status N" / "killed by signal N", once the process has been reaped.
-  std::optional<std::string> exit_status() const { return exit_status_; }
+  std::optional<std::string> exit_status() const override { return exit_status_; }
 
   StdioTransport(const StdioTransport&) = delete;
   StdioTransport& operator=(const StdioTransport&) = delete;

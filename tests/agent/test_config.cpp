@@ -302,10 +302,46 @@ TEST_CASE("MCP servers are read from [[plugins.mcp]] entries, and bad entries na
   auto no_name = parse("[[plugins.mcp]]\ncommand = \"x\"\n");
   REQUIRE_FALSE(no_name);
   CHECK_THAT(no_name.error().message, Contains("config.toml:1:") && Contains("needs a name"));
-  auto bad_key = parse("[[plugins.mcp]]\nname = \"a\"\ncommand = \"x\"\nurl = 5\n");
+  auto bad_key = parse("[[plugins.mcp]]\nname = \"a\"\ncommand = \"x\"\nport = 5\n");
   REQUIRE_FALSE(bad_key);
-  CHECK_THAT(bad_key.error().message, Contains("config.toml:4:") && Contains("unknown key 'url'"));
+  CHECK_THAT(bad_key.error().message, Contains("config.toml:4:") && Contains("unknown key 'port'"));
   auto dotted = parse("[[plugins.mcp]]\nname = \"a.b\"\ncommand = \"x\"\n");
   REQUIRE_FALSE(dotted);
   CHECK_THAT(dotted.error().message, Contains("letters, digits"));
+}
+
+TEST_CASE("HTTP MCP servers take a url and headers whose ${VARIABLES} come from the environment", "[config][mcp]") {
+  const auto dir = scratch("mcp_http");
+  auto env = fake_env({{"HOME", dir.string()}, {"GH_TOKEN", "ghp-123"}});
+  auto parse = [&](const std::string& text) { return scout::agent::parse_config(text, dir / "config.toml", env); };
+  auto c = parse("[[plugins.mcp]]\nname = \"gh\"\nurl = \"https://mcp.example.com/mcp\"\n"
+                 "headers = { Authorization = \"Bearer ${GH_TOKEN}\", X-Literal = \"$${NOT_EXPANDED}\" }\n"
+                 "allow = [\"search_*\", \"get_issue\"]\ndeny = [\"search_code\"]\n");
+  REQUIRE(c);
+  REQUIRE(c->mcp_servers.size() == 1);
+  const auto& s = c->mcp_servers[0];
+  CHECK(s.url == "https://mcp.example.com/mcp");
+  CHECK(s.command.empty());
+  CHECK(s.headers == std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer ghp-123"},
+                                                                      {"X-Literal", "${NOT_EXPANDED}"}});
+  CHECK(scout::plugins::mcp::tool_permitted(s, "search_issues"));
+  CHECK(scout::plugins::mcp::tool_permitted(s, "get_issue"));
+  CHECK_FALSE(scout::plugins::mcp::tool_permitted(s, "search_code"));  // denied
+  CHECK_FALSE(scout::plugins::mcp::tool_permitted(s, "delete_repo"));  // not allowed
+
+  auto unset = parse("[[plugins.mcp]]\nname = \"gh\"\nurl = \"https://x/mcp\"\nheaders = { A = \"${MISSING_TOKEN}\" }\n");
+  REQUIRE_FALSE(unset);
+  CHECK_THAT(unset.error().message, Contains("config.toml:4:") && Contains("MISSING_TOKEN is not set"));
+  auto both = parse("[[plugins.mcp]]\nname = \"x\"\nurl = \"http://h/mcp\"\ncommand = \"y\"\n");
+  REQUIRE_FALSE(both);
+  CHECK_THAT(both.error().message, Contains("either a command") && Contains("not both"));
+  auto neither = parse("[[plugins.mcp]]\nname = \"x\"\n");
+  REQUIRE_FALSE(neither);
+  CHECK_THAT(neither.error().message, Contains("not neither"));
+  auto ftp = parse("[[plugins.mcp]]\nname = \"x\"\nurl = \"ftp://h/mcp\"\n");
+  REQUIRE_FALSE(ftp);
+  CHECK_THAT(ftp.error().message, Contains("http:// or https://"));
+  auto headers_on_stdio = parse("[[plugins.mcp]]\nname = \"x\"\ncommand = \"y\"\nheaders = { A = \"b\" }\n");
+  REQUIRE_FALSE(headers_on_stdio);
+  CHECK_THAT(headers_on_stdio.error().message, Contains("headers belong to servers reached by url"));
 }

@@ -98,3 +98,29 @@ TEST_CASE("scout tools lists configured MCP servers' tools, and --check reports 
   CHECK_THAT(check.output, Contains("everything: ok, 13 tools (mcp-servers/everything)"));
   CHECK_THAT(check.output, Contains("broken: unavailable: MCP server 'broken' is unavailable"));
 }
+
+TEST_CASE("scout mcp talks to a Streamable HTTP server given by URL", "[cli][mcp][mcp_http]") {
+  const int port = scout::test::free_local_port();
+  scout::test::BackgroundProcess server(
+      "env PORT=" + std::to_string(port) + " " + everything().substr(0, everything().size() - 5) + "streamableHttp",
+      std::string(SCOUT_BINARY_DIR) + "/test-scratch-mcp-http-cli.log");
+  INFO(server.log());
+  REQUIRE(server.wait_for_port(port));
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/mcp";
+  auto listed = scout_mcp("list " + url);
+  INFO(listed.output);
+  CHECK(listed.exit_code == 0);
+  CHECK_THAT(listed.output, Contains("MCP server mcp-servers/everything") && Contains("get-sum\n"));
+  auto sum = scout_mcp("call " + url + " get-sum '{\"a\": 20, \"b\": 22}' --header 'X-Trace: cli-test'", "2>/dev/null");
+  CHECK(sum.exit_code == 0);
+  CHECK(sum.output == "The sum of 20 and 22 is 42.\n");
+  auto both = scout_mcp("list " + url + " -- " + everything());
+  CHECK(both.exit_code == 2);
+  CHECK_THAT(both.output, Contains("give the server as a URL or as a command"));
+  auto bad_header = scout_mcp("list " + url + " --header NoColon");
+  CHECK(bad_header.exit_code == 2);
+  CHECK_THAT(bad_header.output, Contains("'Name: value'"));
+  auto nobody = scout_mcp("list http://127.0.0.1:" + std::to_string(scout::test::free_local_port()) + "/mcp");
+  CHECK(nobody.exit_code == 3);
+  CHECK_THAT(nobody.output, Contains("could not reach MCP server"));
+}

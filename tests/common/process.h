@@ -1,6 +1,7 @@
 // Running commands from tests: the real scout executable, node scripts, peer builds.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 namespace scout::test {
@@ -15,5 +16,29 @@ struct CommandResult {
 
 // Runs `command` with sh and collects its standard output.
 CommandResult run_command(const std::string& command);
+
+// A server a test needs running beside it (e.g. a reference MCP server over HTTP): `command`
+// runs with sh in its own process group, its output goes to `log_path`; the destructor kills
+// the group and reaps it, so a failing test leaves nothing behind.
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::string& command, const std::string& log_path);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  // Waits (up to `limit`) until something accepts TCP connections on 127.0.0.1:port; false if
+  // the process exited or the time ran out first.
+  bool wait_for_port(int port, std::chrono::milliseconds limit = std::chrono::seconds(20));
+  // What the process wrote so far.
+  std::string log() const;
+
+ private:
+  int pid_ = -1;
+  std::string log_path_;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago (for a child server to listen on).
+int free_local_port();
 
 }  // namespace scout::test

@@ -38,6 +38,7 @@ struct FetchState {
   const Options& options;
   Clock::time_point deadline;
   BodySink* sink;  // null for fetch()
+  HeadSink* on_head = nullptr;  // streaming only: the final 2xx response's head, before its body
 };
 
 // The expiry for the next operation: the phase limit, bounded by the total deadline.

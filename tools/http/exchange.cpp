@@ -189,6 +189,7 @@ asio::awaitable<HttpResult<HopOutcome>> exchange(Stream& stream, const Url& url,
           }
         }
         streaming = st.sink != nullptr && response.status / 100 == 2;
+        if (streaming && st.on_head && *st.on_head) (*st.on_head)(response);
         parser->on_body = on_raw_body;
         parser->eager(true);
         continue;  // parse whatever body bytes are already buffered

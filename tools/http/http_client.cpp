@@ -119,7 +119,7 @@ struct Client::Impl {
   asio::awaitable<HttpResult<HopOutcome>> hop(const Url& url, const std::string& method,
                                               const std::vector<Header>& headers, const std::string& body,
                                               FetchState& st);
-  asio::awaitable<HttpResult<Response>> run(Request request, Options options, BodySink* sink);
+  asio::awaitable<HttpResult<Response>> run(Request request, Options options, BodySink* sink, HeadSink* on_head = nullptr);
 };
 
 namespace {
@@ -308,8 +308,8 @@ asio::awaitable<HttpResult<HopOutcome>> Client::Impl::hop(const Url& url, const 
   co_return co_await exchange(tls, url, request_text, head_request, st);
 }
 
-asio::awaitable<HttpResult<Response>> Client::Impl::run(Request request, Options options, BodySink* sink) {
-  FetchState st{options, Clock::now() + options.total_timeout, sink};
+asio::awaitable<HttpResult<Response>> Client::Impl::run(Request request, Options options, BodySink* sink, HeadSink* on_head) {
+  FetchState st{options, Clock::now() + options.total_timeout, sink, on_head};
   auto parsed = Url::parse(request.url);
   if (!parsed) co_return Unexpected(make_http_error(ErrorKind::invalid_url, parsed.error().message));
   Url url = std::move(*parsed);
@@ -391,6 +391,12 @@ asio::awaitable<HttpResult<Response>> Client::fetch(Request request, Options opt
 asio::awaitable<HttpResult<Response>> Client::fetch_streaming(Request request, Options options, BodySink sink) const {
   std::string url = request.url;
   co_return co_await guarded(impl_->run(std::move(request), std::move(options), &sink), std::move(url));
+}
+
+asio::awaitable<HttpResult<Response>> Client::fetch_streaming(Request request, Options options, HeadSink on_head,
+                                                              BodySink sink) const {
+  std::string url = request.url;
+  co_return co_await guarded(impl_->run(std::move(request), std::move(options), &sink, &on_head), std::move(url));
 }
 
 }  // namespace scout::tools::http

@@ -168,6 +168,9 @@ using HttpResult = Expected<T, HttpError>;
 // Receives decoded body bytes as they arrive. Returning false stops reading (the fetch
 // completes successfully with what was read).
 using BodySink = std::function<bool(std::string_view)>;
+// Receives the final response's status and headers (body still empty) before its first body
+// byte, e.g. to pick a parser from Content-Type or to read a session header early.
+using HeadSink = std::function<void(const Response&)>;
 
 class Client {
  public:
@@ -185,6 +188,10 @@ class Client {
   // never called: the body is collected into Response::body instead (capped the same way), so
   // callers can read an error document (e.g. an API's JSON error).
   asio::awaitable<HttpResult<Response>> fetch_streaming(Request request, Options options,
+                                                        BodySink sink) const;
+  // As above; `on_head` is called once with the final 2xx response's head before the sink sees
+  // any byte (never for a non-2xx response).
+  asio::awaitable<HttpResult<Response>> fetch_streaming(Request request, Options options, HeadSink on_head,
                                                         BodySink sink) const;
 
  private:

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -56,6 +57,9 @@ struct ToolContext {
   // The registry hands tools an unconnected slot: they see cancellation through their own
   // coroutine, as described above.
   asio::cancellation_slot cancel;
+  // Where a long call reports how far it got ("step 2 of 5: …"), for the user while it runs;
+  // may be empty. Called on the executor's thread.
+  std::function<void(const std::string&)> progress;
 };
 
 // A tool. Implementations are immutable after construction, so one instance may serve many

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "plugins/mcp/client.h"
+#include "plugins/mcp/stdio_transport.h"
 #include "tests/tools/registry/registry_test_support.h"
 
 namespace scout::plugins::mcp::testing {
@@ -20,6 +21,13 @@ inline StdioCommand everything_server() {
                        "stdio"},
                       {},
                       "everything"};
+}
+
+// The first text block of a result ("" when there is none).
+inline std::string first_text(const CallResult& r) {
+  for (const auto& block : r.content)
+    if (block.value("type", "") == "text") return block.value("text", "");
+  return {};
 }
 
 template <class T>

@@ -11,19 +11,10 @@
 using namespace scout::plugins::mcp;
 using scout::plugins::mcp::testing::close;
 using scout::plugins::mcp::testing::everything_server;
+using scout::plugins::mcp::testing::first_text;
 using scout::plugins::mcp::testing::run;
 using Catch::Contains;
 namespace asio = boost::asio;
-
-namespace {
-
-std::string first_text(const CallResult& r) {
-  for (const auto& block : r.content)
-    if (block.value("type", "") == "text") return block.value("text", "");
-  return {};
-}
-
-}  // namespace
 
 TEST_CASE("the reference MCP server initializes, lists its tools and answers calls over stdio", "[mcp][everything]") {
   asio::io_context io;

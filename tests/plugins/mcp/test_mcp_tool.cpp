@@ -58,6 +58,15 @@ TEST_CASE("the reference MCP server's tools are called through Scout's registry"
   REQUIRE(weather.structured);
   CHECK(weather.structured->contains("temperature"));
 
+  // The server's progress notifications reach the caller's progress reporter, as the user sees them.
+  std::vector<std::string> progress;
+  scout::tools::ToolContext with_progress;
+  with_progress.progress = [&](const std::string& text) { progress.push_back(text); };
+  const auto slow = run_until_done(io, registry.call("everything__trigger-long-running-operation",
+                                                     Json{{"duration", 1}, {"steps", 2}}, with_progress));
+  CHECK_FALSE(slow.is_error);
+  CHECK(progress == std::vector<std::string>{"1/2", "2/2"});
+
   const auto image = call("everything__get-tiny-image", Json::object());
   CHECK_THAT(image.text, Contains("[image: image/png, "));
 
