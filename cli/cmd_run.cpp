@@ -21,6 +21,7 @@
 #include "agent/loop.h"
 #include "agent/remote/openai_backend.h"
 #include "agent/toolset.h"
+#include "plugins/mcp/elicitation.h"
 #include "plugins/mcp/servers.h"
 #include "cli/commands.h"
 #include "cli/engine_args.h"
@@ -252,10 +253,17 @@ int run_task(RunArgs& a) {
   // One that fails is reported and left out; the run goes on.
   std::vector<std::shared_ptr<plugins::mcp::McpClient>> mcp_clients;
   if (!c.mcp_servers.empty()) {
+    // A server's questions (elicitation) go to the user at a terminal; a scripted run declines them.
+    plugins::mcp::ClientOptions mcp_options;
+    if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO) && !a.json)
+      mcp_options.on_elicitation = [](const std::string& server, const plugins::mcp::Json& params) {
+        return plugins::mcp::ask_on_terminal(server, params, std::cin, std::cerr);
+      };
     auto connected = run_on(io, plugins::mcp::connect_servers(io.get_executor(), c.mcp_servers, **registry,
                                                               [](const std::string& problem) {
                                                                 std::cerr << "scout run: " << problem << "\n";
-                                                              }));
+                                                              },
+                                                              mcp_options));
     if (connected) mcp_clients = std::move(*connected);
   }
 

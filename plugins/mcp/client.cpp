@@ -82,7 +82,7 @@ asio::awaitable<void> McpClient::read_loop() {
       Response answer{req.id, Json::object()};
       if (req.method == "elicitation/create") {
         const Json params = req.params.value_or(Json::object());
-        answer.outcome = options_.on_elicitation ? options_.on_elicitation(params) : decline_elicitation(params);
+        answer.outcome = options_.on_elicitation ? options_.on_elicitation(name(), params) : decline_elicitation(params);
       } else if (req.method != "ping") {
         answer.outcome = ErrorObject{error_code::method_not_found, "Scout does not offer '" + req.method + "'", std::nullopt};
       }

@@ -22,8 +22,8 @@
 
 namespace scout::plugins::mcp {
 
-// Takes elicitation/create's params, returns the result to send.
-using ElicitationHandler = std::function<Json(const Json& params)>;
+// Takes the asking server's name and elicitation/create's params, returns the result to send.
+using ElicitationHandler = std::function<Json(const std::string& server, const Json& params)>;
 
 Json decline_elicitation(const Json& params);
 

@@ -43,7 +43,7 @@ Result<std::unique_ptr<Transport>> open_transport(const asio::any_io_executor& e
 
 asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
     asio::any_io_executor executor, std::vector<McpServerConfig> servers, tools::Registry& registry,
-    std::function<void(const std::string&)> report) {
+    std::function<void(const std::string&)> report, ClientOptions base) {
   std::vector<std::shared_ptr<McpClient>> clients;
   for (const McpServerConfig& server : servers) {
     auto transport = open_transport(executor, server);
@@ -51,7 +51,7 @@ asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
       report("MCP server '" + server.name + "' is unavailable: " + transport.error().message);
       continue;
     }
-    ClientOptions options;
+    ClientOptions options = base;
     options.request_timeout = server.timeout;
     auto client = std::make_shared<McpClient>(executor, std::move(*transport), options);
     auto info = co_await client->initialize();

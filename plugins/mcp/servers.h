@@ -50,6 +50,7 @@ std::string registered_tool_name(const std::string& server, const std::string& t
 // at the end of the run). Each failed server is reported and skipped.
 asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
     asio::any_io_executor executor, std::vector<McpServerConfig> servers, tools::Registry& registry,
-    std::function<void(const std::string&)> report);  // by value: a coroutine must own what it keeps across suspensions
+    std::function<void(const std::string&)> report,  // by value: a coroutine must own what it keeps across suspensions
+    ClientOptions base = {});                         // each server's options but its timeout (e.g. on_elicitation)
 
 }  // namespace scout::plugins::mcp

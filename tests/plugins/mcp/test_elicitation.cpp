@@ -80,7 +80,8 @@ TEST_CASE("a real server's elicitation reaches the handler and its answer reache
   REQUIRE(transport);
   Json asked;
   ClientOptions options;
-  options.on_elicitation = [&](const Json& params) {
+  options.on_elicitation = [&](const std::string& server, const Json& params) {
+    CHECK(server == "mcp-servers/everything");
     asked = params;
     Json content = Json{{"name", "Grace"}};
     apply_elicitation_defaults(params["requestedSchema"], content);
