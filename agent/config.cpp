@@ -364,6 +364,10 @@ class ConfigReader {
             problem = string_list_field(s.args)(v);
           } else if (name == "timeout_s") {
             problem = number_field(timeout_s, 0.1, 86400)(v);
+          } else if (name == "sandbox" || name == "sandbox_network") {
+            problem = bool_field(name == "sandbox" ? s.sandbox : s.sandbox_network)(v);
+          } else if (name == "sandbox_paths") {
+            problem = string_list_field(s.sandbox_paths)(v);
           } else if (name == "url") {
             problem = string_field(s.url)(v);
           } else if (name == "allow" || name == "deny") {
@@ -385,7 +389,7 @@ class ConfigReader {
             }
           } else {
             return at(v, "unknown key '" + name +
-                             "' in [[plugins.mcp]]; known keys: name, command, args, env, url, headers, allow, deny, timeout_s");
+                             "' in [[plugins.mcp]]; known keys: name, command, args, env, sandbox, sandbox_paths, sandbox_network, url, headers, allow, deny, timeout_s");
           }
           if (problem) return at(v, "[[plugins.mcp]] " + name + ": " + *problem);
         }
@@ -400,6 +404,10 @@ class ConfigReader {
           return at(entry, "[[plugins.mcp]] '" + s.name + "' url must start with http:// or https://");
         if (!s.url.empty() && (!s.args.empty() || !s.env.empty()))
           return at(entry, "[[plugins.mcp]] '" + s.name + "': args and env belong to servers started with a command");
+        if (!s.url.empty() && (s.sandbox || !s.sandbox_paths.empty() || s.sandbox_network))
+          return at(entry, "[[plugins.mcp]] '" + s.name + "': the sandbox settings belong to servers started with a command");
+        if (!s.sandbox && (!s.sandbox_paths.empty() || s.sandbox_network))
+          return at(entry, "[[plugins.mcp]] '" + s.name + "': sandbox_paths and sandbox_network need sandbox = true");
         if (s.url.empty() && !s.headers.empty())
           return at(entry, "[[plugins.mcp]] '" + s.name + "': headers belong to servers reached by url");
         s.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));

@@ -7,6 +7,7 @@
 #include "plugins/mcp/http_transport.h"
 #include "plugins/mcp/mcp_tool.h"
 #include "plugins/mcp/stdio_transport.h"
+#include "tools/sandbox/sandbox.h"
 
 namespace scout::plugins::mcp {
 
@@ -34,7 +35,16 @@ Result<std::unique_ptr<Transport>> open_transport(const asio::any_io_executor& e
     if (!http) return Unexpected{http.error()};
     return std::unique_ptr<Transport>(std::move(*http));
   }
-  auto stdio = StdioTransport::spawn(executor, StdioCommand{server.command, server.args, server.env, server.name});
+  StdioCommand command{server.command, server.args, server.env, server.name};
+  if (server.sandbox) {
+    auto line = contained_command_line(
+        ContainedCommand{server.command, server.args, server.sandbox_paths, server.env, server.sandbox_network, ""});
+    if (!line) return Unexpected{line.error()};
+    command.program = line->front();
+    command.args.assign(line->begin() + 1, line->end());
+    command.env.clear();  // bwrap clears the environment; the server's own env is set inside
+  }
+  auto stdio = StdioTransport::spawn(executor, std::move(command));
   if (!stdio) return Unexpected{stdio.error()};
   return std::unique_ptr<Transport>(std::move(*stdio));
 }

@@ -30,6 +30,11 @@ struct McpServerConfig {
   std::string command;
   std::vector<std::string> args;
   std::vector<std::pair<std::string, std::string>> env;
+  // Run the command in a bubblewrap container (see tools/sandbox: contained_command_line) that
+  // sees the system read-only, plus these paths read-only; network only when asked.
+  bool sandbox = false;
+  std::vector<std::string> sandbox_paths;
+  bool sandbox_network = false;
   // ...or a Streamable HTTP endpoint.
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;

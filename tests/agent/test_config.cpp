@@ -341,6 +341,16 @@ TEST_CASE("HTTP MCP servers take a url and headers whose ${VARIABLES} come from 
   auto ftp = parse("[[plugins.mcp]]\nname = \"x\"\nurl = \"ftp://h/mcp\"\n");
   REQUIRE_FALSE(ftp);
   CHECK_THAT(ftp.error().message, Contains("http:// or https://"));
+  auto boxed = parse("[[plugins.mcp]]\nname = \"x\"\ncommand = \"node\"\nsandbox = true\nsandbox_paths = [\"/opt/srv\"]\n");
+  REQUIRE(boxed);
+  CHECK(boxed->mcp_servers[0].sandbox);
+  CHECK(boxed->mcp_servers[0].sandbox_paths == std::vector<std::string>{"/opt/srv"});
+  auto boxed_url = parse("[[plugins.mcp]]\nname = \"x\"\nurl = \"http://h/mcp\"\nsandbox = true\n");
+  REQUIRE_FALSE(boxed_url);
+  CHECK_THAT(boxed_url.error().message, Contains("sandbox settings belong to servers started with a command"));
+  auto paths_only = parse("[[plugins.mcp]]\nname = \"x\"\ncommand = \"y\"\nsandbox_network = true\n");
+  REQUIRE_FALSE(paths_only);
+  CHECK_THAT(paths_only.error().message, Contains("need sandbox = true"));
   auto headers_on_stdio = parse("[[plugins.mcp]]\nname = \"x\"\ncommand = \"y\"\nheaders = { A = \"b\" }\n");
   REQUIRE_FALSE(headers_on_stdio);
   CHECK_THAT(headers_on_stdio.error().message, Contains("headers belong to servers reached by url"));

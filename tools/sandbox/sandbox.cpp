@@ -406,4 +406,39 @@ Result<SandboxResult> run_in_sandbox(const SandboxRequest& request) {
   return result;
 }
 
+
+Result<std::vector<std::string>> contained_command_line(const ContainedCommand& command) {
+  const std::string bwrap = command.bwrap_path.empty() ? find_executable("bwrap") : command.bwrap_path;
+  if (bwrap.empty() || access(bwrap.c_str(), X_OK) != 0)
+    return make_error("a sandboxed server needs bubblewrap (bwrap), which was not found: install it "
+                      "(apt-get install bubblewrap) or turn the server's sandbox off");
+  const std::string program =
+      command.program.find('/') == std::string::npos ? find_executable(command.program) : command.program;
+  if (program.empty() || access(program.c_str(), X_OK) != 0)
+    return make_error("the program '" + command.program + "' was not found or is not executable");
+  std::vector<std::string> a = {bwrap, "--unshare-all", "--unshare-user", "--uid", "1000", "--gid", "1000",
+                                "--hostname", "sandbox", "--die-with-parent", "--cap-drop", "ALL", "--clearenv",
+                                "--setenv", "PATH", kPath + 5, "--setenv", "HOME", kInnerHome, "--setenv", "LANG",
+                                "C.UTF-8"};
+  if (command.network) a.push_back("--share-net");
+  for (const auto& [name, value] : command.env) a.insert(a.end(), {"--setenv", name, value});
+  add_system_mounts(a);
+  if (command.network)
+    for (const char* f : {"/etc/resolv.conf", "/etc/hosts", "/etc/ssl", "/etc/ca-certificates"})
+      a.insert(a.end(), {"--ro-bind-try", f, f});
+  std::vector<std::string> visible = command.read_only_paths;
+  if (program.rfind("/usr/", 0) != 0) visible.push_back(program);
+  for (const std::string& path : visible) {
+    std::error_code ec;
+    const fs::path absolute = fs::absolute(path, ec);
+    if (ec || !fs::exists(absolute, ec))
+      return make_error("the sandbox path '" + path + "' does not exist");
+    a.insert(a.end(), {"--ro-bind", absolute.string(), absolute.string()});
+  }
+  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", kInnerHome, "--chdir",
+                     kInnerHome, "--remount-ro", "/", "--", program});
+  a.insert(a.end(), command.args.begin(), command.args.end());
+  return a;
+}
+
 }  // namespace scout

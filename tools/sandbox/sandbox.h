@@ -20,6 +20,9 @@
 #include <cstdint>
 #include <string>
 
+#include <utility>
+#include <vector>
+
 #include "common/expected.h"
 
 namespace scout {
@@ -72,5 +75,23 @@ struct SandboxResult {
 // no temporary directory, fork failure); a program that fails, crashes or hits a limit is a
 // successful SandboxResult describing that.
 Result<SandboxResult> run_in_sandbox(const SandboxRequest& request);
+
+// A long-running program (an MCP server over stdio) in the same kind of container: read-only
+// system, the listed host paths read-only at the same place, a private /tmp and an empty
+// writable $HOME (a tmpfs), a cleared environment (PATH, HOME, LANG and `env`), no network
+// unless `network`, and killed with its parent. No rlimits: a server's needs vary; its process
+// tree ends with the caller's close(). The caller spawns the returned argv (bwrap first) and
+// owns the pipes.
+struct ContainedCommand {
+  std::string program;  // a path, or a name looked up in PATH (outside the container)
+  std::vector<std::string> args;
+  std::vector<std::string> read_only_paths;  // host files or folders the program needs (its code)
+  std::vector<std::pair<std::string, std::string>> env;
+  bool network = false;
+  std::string bwrap_path;  // empty: "bwrap" from PATH
+};
+// Fails, naming what is missing, when bwrap or the program cannot be found or a listed path
+// does not exist.
+Result<std::vector<std::string>> contained_command_line(const ContainedCommand& command);
 
 }  // namespace scout

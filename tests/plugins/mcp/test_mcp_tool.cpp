@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "plugins/mcp/mcp_tool.h"
+#include "plugins/mcp/servers.h"
 #include "tools/registry/registry.h"
 #include "tests/plugins/mcp/mcp_test_support.h"
 
@@ -83,4 +84,40 @@ TEST_CASE("the reference MCP server's tools are called through Scout's registry"
   CHECK_FALSE(registry.find("everything__echo")->parameters().contains("$schema"));
 
   scout::plugins::mcp::testing::close(io, *client);
+}
+
+TEST_CASE("configured servers join the registry, filtered by allow and deny, and a sandboxed one sees only its env",
+          "[mcp][everything][sandbox]") {
+  setenv("SCOUT_TEST_HOST_SECRET", "do-not-leak", 1);
+  const std::string everything_js = everything_server().args.front();
+  McpServerConfig plain{"plain", "node", {everything_js, "stdio"}, {}, false, {}, false, "", {}, {"get-*", "echo"},
+                        {"get-env"}, std::chrono::milliseconds(60000)};
+  McpServerConfig boxed{"boxed", "node", {everything_js, "stdio"}, {{"MY_SETTING", "on"}}, true,
+                        {std::string(SCOUT_REFERENCE_DIR) + "/node_modules"}, false, "", {}, {"get-env", "get-sum"}, {},
+                        std::chrono::milliseconds(60000)};
+  McpServerConfig broken{"broken", "/nonexistent/server", {}, {}, false, {}, false, "", {}, {}, {},
+                         std::chrono::milliseconds(60000)};
+  asio::io_context io;
+  scout::tools::Registry registry;
+  std::vector<std::string> reports;
+  auto clients = run(io, connect_servers(io.get_executor(), {plain, boxed, broken}, registry,
+                                         [&](const std::string& r) { reports.push_back(r); }));
+  REQUIRE(clients.size() == 2);
+  REQUIRE(reports.size() == 1);
+  CHECK_THAT(reports[0], Contains("MCP server 'broken' is unavailable"));
+
+  std::vector<std::string> names;
+  for (const auto& t : registry.list()) names.push_back(t.name);
+  CHECK_THAT(names, Catch::VectorContains(std::string("plain__echo")));
+  CHECK_THAT(names, Catch::VectorContains(std::string("plain__get-sum")));
+  CHECK_FALSE(std::count(names.begin(), names.end(), "plain__get-env"));            // denied
+  CHECK_FALSE(std::count(names.begin(), names.end(), "plain__trigger-long-running-operation"));  // not allowed
+  CHECK(std::count(names.begin(), names.end(), "boxed__get-env") == 1);
+
+  const auto sum = run_until_done(io, registry.call("boxed__get-sum", Json{{"a", 1}, {"b", 2}}, {}));
+  CHECK(sum.text == "The sum of 1 and 2 is 3.");
+  const auto env = run_until_done(io, registry.call("boxed__get-env", Json::object(), {}));
+  CHECK_THAT(env.text, Contains("MY_SETTING") && Contains("/sandbox"));
+  CHECK_THAT(env.text, !Contains("SCOUT_TEST_HOST_SECRET") && !Contains("do-not-leak"));
+  for (auto& c : clients) run_until_done(io, scout::plugins::mcp::testing::close_client(*c));
 }
