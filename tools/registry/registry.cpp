@@ -57,7 +57,8 @@ asio::awaitable<void> sleep_until(Clock::time_point when) {
 // cancelled, and awaitable operator || waits for it to finish, so the tool's frame is gone
 // before the result is returned.
 asio::awaitable<ToolOutput> run_with_deadline(std::shared_ptr<Tool> tool, Json arguments,
-                                              Clock::time_point deadline) {
+                                              Clock::time_point deadline,
+                                              std::function<void(const ToolProgress&)> progress) {
   using namespace asio::experimental::awaitable_operators;
   // The outcome is reported as a value below; an exception on resumption would lose it.
   co_await asio::this_coro::throw_if_cancelled(false);
@@ -66,6 +67,7 @@ asio::awaitable<ToolOutput> run_with_deadline(std::shared_ptr<Tool> tool, Json a
   const Clock::time_point start = Clock::now();
   ToolContext tool_ctx;
   tool_ctx.deadline = deadline;
+  tool_ctx.progress = std::move(progress);
 
   ToolOutput out;
   bool timed_out = false;
@@ -149,7 +151,7 @@ asio::awaitable<ToolOutput> Registry::call(std::string name, Json arguments, Too
   }
 
   auto ex = co_await asio::this_coro::executor;
-  auto run = run_with_deadline(std::move(tool), std::move(arguments), ctx.deadline);
+  auto run = run_with_deadline(std::move(tool), std::move(arguments), ctx.deadline, std::move(ctx.progress));
   // With a caller's slot, that slot drives cancellation; otherwise use_awaitable forwards this
   // coroutine's own cancellation state to the spawned call.
   if (ctx.cancel.is_connected()) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -45,6 +46,14 @@ struct ToolOutput {
   }
 };
 
+// How far a long call has got, for a caller that shows progress (an MCP client that asked for
+// notifications/progress). `progress` grows with every report; `total` is set when known.
+struct ToolProgress {
+  double progress = 0;
+  std::optional<double> total;
+  std::string message;  // e.g. "step 2: calling web_search"
+};
+
 // The conditions one call runs under.
 struct ToolContext {
   using Clock = std::chrono::steady_clock;
@@ -56,6 +65,9 @@ struct ToolContext {
   // The registry hands tools an unconnected slot: they see cancellation through their own
   // coroutine, as described above.
   asio::cancellation_slot cancel;
+  // Where the tool may report progress (on the executor's thread); empty when nobody listens.
+  // Optional for tools: most finish too quickly for it to matter.
+  std::function<void(const ToolProgress&)> progress;
 };
 
 // A tool. Implementations are immutable after construction, so one instance may serve many
