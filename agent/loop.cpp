@@ -274,7 +274,8 @@ asio::awaitable<tools::ToolOutput> Loop::one_tool(int step, ToolCall call, bool 
   const auto start = Clock::now();
   tools::ToolContext ctx;
   ctx.deadline = Clock::now() + options_.tool_timeout;
-  ctx.progress = [this, step, &call](const std::string& text) {
+  ctx.progress = [this, step, &call](const tools::ToolProgress& report) {
+    const std::string text = tools::describe_progress(report);
     trace_.write("tool_progress", ojson{{"step", step}, {"id", call.id}, {"name", call.name}, {"text", text}});
     if (!observer_) return;
     LoopEvent e;

@@ -21,5 +21,6 @@ void register_trace(CLI::App& app, int& exit_code);
 void register_mcp(CLI::App& app, int& exit_code);  // "mcp list", "mcp call"
 // The MCP server command given after "--" (main() takes it out before CLI11 parses).
 void set_mcp_server_command(std::vector<std::string> command);
+void register_mcp_server(CLI::App& app, int& exit_code);  // "mcp-server": Scout's tools offered over MCP
 
 }  // namespace scout::cli

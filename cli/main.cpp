@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   register_run(app, exit_code);
   register_trace(app, exit_code);
   register_mcp(app, exit_code);
+  register_mcp_server(app, exit_code);
 
   try {
     app.parse(static_cast<int>(parsed_argv.size()), parsed_argv.data());

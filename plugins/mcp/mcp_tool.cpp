@@ -72,22 +72,10 @@ tools::Json McpToolAdapter::parameters() const {
   return schema;
 }
 
-std::string describe_progress(const Progress& p) {
-  auto number = [](double v) {
-    std::string text = std::to_string(v);
-    text.erase(text.find_last_not_of('0') + 1);
-    if (!text.empty() && text.back() == '.') text.pop_back();
-    return text;
-  };
-  std::string text = number(p.progress);
-  if (p.total) text += "/" + number(*p.total);
-  if (!p.message.empty()) text += ": " + p.message;
-  return text;
-}
-
 asio::awaitable<tools::ToolOutput> McpToolAdapter::invoke(tools::Json arguments, tools::ToolContext ctx) {
   ProgressFn on_progress;
-  if (ctx.progress) on_progress = [report = ctx.progress](const Progress& p) { report(describe_progress(p)); };
+  if (ctx.progress)
+    on_progress = [report = ctx.progress](const Progress& p) { report(tools::ToolProgress{p.progress, p.total, p.message}); };
   auto result = co_await client_->call_tool(tool_.name, arguments, std::move(on_progress));
   if (!result) co_return tools::ToolOutput::failure(result.error().message);
   std::string text = content_to_text(result->content);

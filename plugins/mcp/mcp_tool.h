@@ -25,9 +25,6 @@ namespace scout::plugins::mcp {
 // The observation text for a result's content blocks.
 std::string content_to_text(const Json& content);
 
-// A progress report as the user sees it: "2/5: indexing", "40", "0.5/1".
-std::string describe_progress(const Progress& progress);
-
 class McpToolAdapter final : public tools::Tool {
  public:
   // `registered_name` is the name in Scout's registry; the server knows the tool as tool.name.

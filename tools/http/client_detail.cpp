@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "common/text.h"
+
 namespace scout::tools::http::detail {
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -12,17 +14,9 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+std::string lower(std::string_view s) { return ascii_lower(s); }
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
+std::string trim(std::string_view s) { return std::string(trim_blanks(s)); }
 
 std::string seconds_text(std::chrono::milliseconds d) {
   char buf[32];

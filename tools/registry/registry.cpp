@@ -58,7 +58,7 @@ asio::awaitable<void> sleep_until(Clock::time_point when) {
 // before the result is returned.
 asio::awaitable<ToolOutput> run_with_deadline(std::shared_ptr<Tool> tool, Json arguments,
                                               Clock::time_point deadline,
-                                              std::function<void(const std::string&)> progress) {
+                                              std::function<void(const ToolProgress&)> progress) {
   using namespace asio::experimental::awaitable_operators;
   // The outcome is reported as a value below; an exception on resumption would lose it.
   co_await asio::this_coro::throw_if_cancelled(false);
@@ -67,7 +67,7 @@ asio::awaitable<ToolOutput> run_with_deadline(std::shared_ptr<Tool> tool, Json a
   const Clock::time_point start = Clock::now();
   ToolContext tool_ctx;
   tool_ctx.deadline = deadline;
-  tool_ctx.progress = progress;
+  tool_ctx.progress = std::move(progress);
 
   ToolOutput out;
   bool timed_out = false;
@@ -122,6 +122,19 @@ std::vector<ToolInfo> Registry::list() const {
 std::shared_ptr<Tool> Registry::find(std::string_view name) const {
   auto it = tools_.find(name);
   return it == tools_.end() ? nullptr : it->second;
+}
+
+std::string describe_progress(const ToolProgress& p) {
+  auto number = [](double v) {
+    std::string text = std::to_string(v);
+    text.erase(text.find_last_not_of('0') + 1);
+    if (!text.empty() && text.back() == '.') text.pop_back();
+    return text;
+  };
+  std::string text = p.message.empty() || p.total ? number(p.progress) : "";
+  if (p.total) text += "/" + number(*p.total);
+  if (!p.message.empty()) text += (text.empty() ? "" : ": ") + p.message;
+  return text;
 }
 
 std::string Registry::known_names() const {

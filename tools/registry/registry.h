@@ -4,7 +4,7 @@
 //   - arguments are validated against the tool's schema (defaults filled in) before the tool
 //     runs, with errors a model can act on;
 //   - the deadline is enforced: an overrunning tool is cancelled and reported as timed out;
-//   - cancellation from the caller reaches the tool;
+//   - cancellation from the caller reaches the tool, and so does its progress callback;
 //   - an exception escaping a tool becomes an error output.
 // Calls are coroutines on the caller's executor, so calls the caller awaits together (for
 // example with awaitable operator &&, or several co_spawns) run concurrently.

@@ -46,6 +46,17 @@ struct ToolOutput {
   }
 };
 
+// How far a long call has got, for a caller that shows progress (an MCP client that asked for
+// notifications/progress). `progress` grows with every report; `total` is set when known.
+struct ToolProgress {
+  double progress = 0;
+  std::optional<double> total;
+  std::string message;  // e.g. "step 2: calling web_search"
+};
+
+// A report as a person reads it: "2/5: indexing", "40", "step 3: answering".
+std::string describe_progress(const ToolProgress& progress);
+
 // The conditions one call runs under.
 struct ToolContext {
   using Clock = std::chrono::steady_clock;
@@ -57,9 +68,9 @@ struct ToolContext {
   // The registry hands tools an unconnected slot: they see cancellation through their own
   // coroutine, as described above.
   asio::cancellation_slot cancel;
-  // Where a long call reports how far it got ("step 2 of 5: …"), for the user while it runs;
-  // may be empty. Called on the executor's thread.
-  std::function<void(const std::string&)> progress;
+  // Where the tool may report progress (on the executor's thread); empty when nobody listens.
+  // Optional for tools: most finish too quickly for it to matter.
+  std::function<void(const ToolProgress&)> progress;
 };
 
 // A tool. Implementations are immutable after construction, so one instance may serve many

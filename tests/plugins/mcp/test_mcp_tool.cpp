@@ -62,7 +62,7 @@ TEST_CASE("the reference MCP server's tools are called through Scout's registry"
   // The server's progress notifications reach the caller's progress reporter, as the user sees them.
   std::vector<std::string> progress;
   scout::tools::ToolContext with_progress;
-  with_progress.progress = [&](const std::string& text) { progress.push_back(text); };
+  with_progress.progress = [&](const scout::tools::ToolProgress& p) { progress.push_back(describe_progress(p)); };
   const auto slow = run_until_done(io, registry.call("everything__trigger-long-running-operation",
                                                      Json{{"duration", 1}, {"steps", 2}}, with_progress));
   CHECK_FALSE(slow.is_error);

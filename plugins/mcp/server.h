@@ -1,0 +1,110 @@
+// ServerSession: the server side of MCP for one client — Scout's tools offered to another agent.
+// It knows nothing of transports: the stdio server (stdio_server.h) has one session, the
+// Streamable HTTP server (http_server.h) one per Mcp-Session-Id. A transport parses each message,
+// hands requests to handle_request (each in a coroutine of its own, so requests run
+// concurrently) and notifications to handle_notification, and writes back what comes out.
+//
+//   initialize                 the client's protocol revision when Scout speaks it, else the
+//                              newest; capabilities {tools, logging}, serverInfo, instructions
+//   notifications/initialized  noted
+//   ping                       {}
+//   tools/list                 every registry tool (name, description, inputSchema), at most
+//                              page_size a page, with an opaque nextCursor
+//   tools/call                 through Registry::call, so schema checks, the deadline and
+//                              cancellation apply. A failing tool, an unknown tool and invalid
+//                              arguments are results with isError set — the spec's "tool
+//                              execution errors", which the calling model can read and act on —
+//                              never JSON-RPC errors. With params._meta.progressToken, what the
+//                              tool reports through ToolContext::progress is sent as
+//                              notifications/progress
+//   notifications/cancelled    cancels that call; a call the client cancelled gets no response
+//   logging/setLevel           {} for one of the eight syslog levels
+//   anything else              -32601; malformed params -32602; any request but ping before
+//                              initialize -32600
+//
+// Thread-safety: one executor; every member is called on it. Lifetime: the registry outlives the
+// session, and the session outlives the requests it handles (transports keep it in a shared_ptr
+// that each request's coroutine holds).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
+#include "plugins/mcp/jsonrpc.h"
+#include "tools/registry/registry.h"
+
+namespace scout::plugins::mcp {
+
+namespace asio = boost::asio;
+
+// The revisions the server speaks, newest first.
+const std::vector<std::string>& server_protocol_versions();
+
+struct ServerOptions {
+  std::string name = "scout";
+  std::string version;
+  std::string instructions;     // initialize's "instructions": what the tools are for
+  std::size_t page_size = 100;  // tools per tools/list page
+  // A call's deadline: tool_timeouts[name] when listed, else tool_timeout. Zero: none.
+  std::chrono::milliseconds tool_timeout{60000};
+  std::map<std::string, std::chrono::milliseconds, std::less<>> tool_timeouts;
+};
+
+// Where the notifications that belong to one request go (its progress), in order, all before
+// its response is returned.
+using NotifyFn = std::function<void(const Notification&)>;
+
+class ServerSession {
+ public:
+  ServerSession(const tools::Registry& registry, ServerOptions options);
+  ~ServerSession();
+
+  // The answer to one request; nullopt when the client cancelled it (the spec: no response).
+  asio::awaitable<std::optional<Response>> handle_request(Request request, NotifyFn notify);
+
+  // notifications/initialized and notifications/cancelled; others are ignored, as the spec asks.
+  void handle_notification(const Notification& notification);
+
+  // Cancels every call in flight (the transport is closing): each still gets its response, a
+  // result saying it was cancelled.
+  void cancel_all();
+
+  bool initialized() const { return !protocol_version_.empty(); }
+  const std::string& protocol_version() const { return protocol_version_; }
+  const std::string& log_level() const { return log_level_; }
+  std::size_t calls_in_flight() const { return calls_.size(); }
+
+  ServerSession(const ServerSession&) = delete;
+  ServerSession& operator=(const ServerSession&) = delete;
+
+ private:
+  struct Call;
+  Response initialize(const Request& request);
+  Response list_tools(const Request& request) const;
+  Response set_level(const Request& request);
+  asio::awaitable<std::optional<Response>> call_tool(Request request, NotifyFn notify);
+  std::chrono::milliseconds timeout_for(std::string_view tool) const;
+
+  const tools::Registry& registry_;
+  ServerOptions options_;
+  std::string protocol_version_;  // empty until initialize
+  bool client_ready_ = false;     // notifications/initialized came
+  std::string log_level_ = "info";
+  std::map<std::string, std::shared_ptr<Call>> calls_;  // in flight, by id_text of the request id
+};
+
+// A JSON-RPC error response whose request id could not be read (a line that is not JSON, not a
+// valid message): "id": null, as JSON-RPC 2.0 prescribes. One line, no newline.
+std::string error_without_id(std::int64_t code, const std::string& message);
+
+}  // namespace scout::plugins::mcp
