@@ -6,6 +6,9 @@
 #       every client scenario of the "core" suite against CLIENT_BINARY (the driver built from
 #       tests/plugins/mcp/conformance_client.cpp), compared with the baseline of scenarios Scout
 #       does not pass yet (tests/plugins/mcp/conformance-baseline.yml).
+#   scripts/mcp-conformance.sh server SCOUT_BINARY [OUTPUT_DIR]
+#       every server scenario against `SCOUT_BINARY mcp-server --http 127.0.0.1:0` (built-in
+#       tools, no user config), compared with the same baseline.
 #
 # Exit status: 0 when the results match the baseline (no unexpected failure, no stale entry),
 # 1 otherwise, 2 when the suite is not installed (run `npm install` in tests/reference).
@@ -33,8 +36,28 @@ case "$mode" in
     # its scenarios in parallel and prints one summary line per scenario.
     exec "$node" "$runner" client --command "$client" --suite core --expected-failures "$baseline" -o "$out"
     ;;
+  server)
+    scout=${2:?give the scout binary}
+    out=${3:-$(mktemp -d)}
+    rm -rf "$out" && mkdir -p "$out"
+    # No user configuration: the server offers the built-in tools.
+    export XDG_CONFIG_HOME="$out/config" HOME="$out/home"
+    mkdir -p "$XDG_CONFIG_HOME" "$HOME"
+    "$scout" mcp-server --http 127.0.0.1:0 2>"$out/server.log" &
+    server_pid=$!
+    trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null' EXIT
+    url=""
+    for _ in $(seq 100); do  # it prints its address once listening
+      url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/mcp' "$out/server.log" || true)
+      [[ -n "$url" ]] && break
+      kill -0 "$server_pid" 2>/dev/null || { cat "$out/server.log" >&2; exit 1; }
+      sleep 0.1
+    done
+    [[ -n "$url" ]] || { echo "mcp-conformance: scout mcp-server did not start" >&2; cat "$out/server.log" >&2; exit 1; }
+    "$node" "$runner" server --url "$url" --expected-failures "$baseline" -o "$out/results"
+    ;;
   *)
-    echo "usage: $0 client CLIENT_BINARY [OUTPUT_DIR]" >&2
+    echo "usage: $0 client CLIENT_BINARY [OUTPUT_DIR] | server SCOUT_BINARY [OUTPUT_DIR]" >&2
     exit 2
     ;;
 esac
