@@ -121,7 +121,8 @@ int run_tools(const ToolsArgs& a) {
       health.push_back(problems);
     } else {
       health.push_back("native plugin " + path.string() + ": ok, " + std::to_string((*registry)->list().size() - before) +
-                       " tools (" + loaded.front().name + " " + loaded.front().version + ")" +
+                       " tools (" + loaded.front().name +
+                       (loaded.front().version.empty() ? "" : " " + loaded.front().version) + ")" +
                        (problems.empty() ? "" : "; " + problems));
     }
     if (!a.check && !problems.empty()) std::cerr << "scout tools: " << problems << "\n";

@@ -16,7 +16,7 @@
  *                                       1, tools, invoke, free_result};
  *   SCOUT_PLUGIN_EXPORT const scout_plugin* SCOUT_PLUGIN_ENTRY(void) { return &plugin; }
  *
- * LOADING. Scout calls SCOUT_PLUGIN_ENTRY once, right after dlopen, on the loading thread. The
+ * LOADING. Scout calls SCOUT_PLUGIN_ENTRY right after each dlopen, on the loading thread. The
  * descriptor and everything it points to (strings, the tools array) must stay valid and
  * unchanged until the library is unloaded; static constants are the natural choice. Scout
  * refuses the plugin, naming the reason, when: the entry symbol is missing or returns NULL;
