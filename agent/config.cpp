@@ -250,7 +250,7 @@ class ConfigReader {
 
     for (const auto& [key, node] : root) {
       if (key.str() == "plugins") {
-        if (auto r = read_plugins(node, c); !r) return Unexpected{r.error()};
+        if (auto r = read_plugins(node, c, base_dir, home); !r) return Unexpected{r.error()};
         continue;
       }
       const auto* section = find_section(sections, key.str());
@@ -340,12 +340,17 @@ class ConfigReader {
     return fs::path(env_("HOME").value_or(".")) / ".local" / "share";
   }
 
-  // [[plugins.mcp]] entries.
-  Result<void> read_plugins(const toml::node& node, Config& c) const {
+  // [[plugins.mcp]] and [[plugins.native]] entries.
+  Result<void> read_plugins(const toml::node& node, Config& c, const fs::path& base_dir, const std::string& home) const {
     const auto* table = node.as_table();
-    if (!table) return at(node, "'plugins' must be a section ([[plugins.mcp]] entries)");
+    if (!table) return at(node, "'plugins' must be a section ([[plugins.mcp]] or [[plugins.native]] entries)");
     for (const auto& [key, value] : *table) {
-      if (key.str() != "mcp") return at(value, "unknown key '" + std::string(key.str()) + "' in [plugins]; known: mcp");
+      if (key.str() == "native") {
+        if (auto r = read_native_plugins(value, c, base_dir, home); !r) return r;
+        continue;
+      }
+      if (key.str() != "mcp")
+        return at(value, "unknown key '" + std::string(key.str()) + "' in [plugins]; known: mcp, native");
       const auto* entries = value.as_array();
       if (!entries) return at(value, "plugins.mcp must be a list of [[plugins.mcp]] entries");
       for (const auto& entry : *entries) {
@@ -441,6 +446,26 @@ class ConfigReader {
       i = end;
     }
     return out;
+  }
+
+  // [[plugins.native]] entries: one `path` each.
+  Result<void> read_native_plugins(const toml::node& node, Config& c, const fs::path& base_dir,
+                                   const std::string& home) const {
+    const auto* entries = node.as_array();
+    if (!entries) return at(node, "plugins.native must be a list of [[plugins.native]] entries");
+    for (const auto& entry : *entries) {
+      const auto* plugin = entry.as_table();
+      if (!plugin) return at(entry, "each [[plugins.native]] entry must be a table");
+      fs::path path;
+      for (const auto& [k, v] : *plugin) {
+        const std::string name(k.str());
+        if (name != "path") return at(v, "unknown key '" + name + "' in [[plugins.native]]; known keys: path");
+        if (auto problem = path_field(path, base_dir, home)(v)) return at(v, "[[plugins.native]] path: " + *problem);
+      }
+      if (path.empty()) return at(entry, "each [[plugins.native]] entry needs a path (the plugin's .so file)");
+      c.native_plugins.push_back(std::move(path));
+    }
+    return {};
   }
 
   Unexpected<Error> at(const toml::node& node, const std::string& message) const {

@@ -118,6 +118,9 @@ struct Config {
   ModelConfig model;
   // [[plugins.mcp]]: MCP servers whose tools join the run's (name, command, args, env, timeout_s).
   std::vector<plugins::mcp::McpServerConfig> mcp_servers;
+  // [[plugins.native]]: shared libraries of tools (plugins/native/scout_plugin.h), by `path`:
+  // a relative path is resolved against the config file's folder, "~/" against the home folder.
+  std::vector<std::filesystem::path> native_plugins;
   RemoteConfig remote;
   AgentConfig agent;
   SearchConfig search;

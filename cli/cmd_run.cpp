@@ -21,6 +21,7 @@
 #include "agent/toolset.h"
 #include "plugins/mcp/elicitation.h"
 #include "plugins/mcp/servers.h"
+#include "plugins/native/native_plugin.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/run_on.h"
@@ -111,7 +112,8 @@ int run_task(RunArgs& a) {
     selection = *parsed;
   }
   // Declared before the registry: MCP tools in the registry hold connections whose pipes belong
-  // to this io_context, so it must be destroyed after them.
+  // to this io_context, and a cancelled native call still ends on it, so it must be destroyed
+  // after them.
   asio::io_context io;
   auto registry = agent::build_toolset(c, selection);
   if (!registry) return fail(registry.error().message, kExitModelError);
@@ -153,6 +155,10 @@ int run_task(RunArgs& a) {
                                                               mcp_options));
     if (connected) mcp_clients = std::move(*connected);
   }
+  // Native plugins' tools join them likewise; one that cannot be loaded is reported and skipped.
+  plugins::native::add_native_plugins(c.native_plugins, **registry, [](const std::string& problem) {
+    std::cerr << "scout run: " << problem << "\n";
+  });
 
   agent::Loop loop(io.get_executor(), *backend, **registry, options, *trace,
                    [&view](const agent::LoopEvent& e) { view.on_event(e); });

@@ -1,10 +1,12 @@
 // scout tools / scout tool: list the agent's tools, or call one by hand.
 //
-//   scout tools [--json] [--config FILE]
+//   scout tools [--json] [--check] [--config FILE]
 //   scout tool NAME ['JSON' | -] [--json] [--timeout S] [--config FILE]
 //
 // A call goes through the same registry, validation, deadline and configuration as in an agent
-// run, so what it prints is exactly what the model would read.
+// run, so what it prints is exactly what the model would read. `scout tool` calls built-in tools
+// and the tools of the configured native plugins ([[plugins.native]]); MCP servers' tools are
+// called with `scout mcp call`.
 //
 // Exit codes (scout tool): 0 the tool succeeded; 1 the tool reported an error (its text says
 // why, including a timeout); 2 usage: malformed JSON, invalid arguments or an unknown tool;
@@ -34,6 +36,7 @@
 #include "cli/run_on.h"
 #include "cli/tool_view.h"
 #include "plugins/mcp/servers.h"
+#include "plugins/native/native_plugin.h"
 
 namespace scout::cli {
 namespace {
@@ -49,7 +52,7 @@ constexpr const char* kToolExitCodes =
 struct ToolsArgs {
   std::string config;
   bool json = false;
-  bool check = false;  // start each MCP server and report its health
+  bool check = false;  // start each MCP server, load each native plugin, and report their health
 };
 
 struct ToolArgs {
@@ -107,6 +110,23 @@ int run_tools(const ToolsArgs& a) {
       if (!a.check) std::cerr << "scout tools: " << problem << "\n";
     }
   }
+  // The configured native plugins' tools too; one that cannot be loaded is reported and skipped.
+  for (const auto& path : config->native_plugins) {
+    std::string problems;
+    const std::size_t before = (*registry)->list().size();
+    const auto loaded = plugins::native::add_native_plugins(
+        {path}, **registry, [&problems](const std::string& p) { problems += (problems.empty() ? "" : "; ") + p; });
+    all_healthy = all_healthy && problems.empty();
+    if (loaded.empty()) {
+      health.push_back(problems);
+    } else {
+      health.push_back("native plugin " + path.string() + ": ok, " + std::to_string((*registry)->list().size() - before) +
+                       " tools (" + loaded.front().name +
+                       (loaded.front().version.empty() ? "" : " " + loaded.front().version) + ")" +
+                       (problems.empty() ? "" : "; " + problems));
+    }
+    if (!a.check && !problems.empty()) std::cerr << "scout tools: " << problems << "\n";
+  }
   print_tools((*registry)->list(), a.json);
   if (a.check) {
     for (const auto& line : health) std::cerr << line << "\n";
@@ -120,11 +140,8 @@ int run_tools(const ToolsArgs& a) {
 }
 
 int run_tool(const ToolArgs& a) {
-  const auto known = agent::builtin_tool_names();
-  if (std::find(known.begin(), known.end(), a.name) == known.end()) {
-    std::cerr << "scout tool: unknown tool '" << a.name << "'; known tools: " << joined(known) << "\n";
-    return kExitUsage;
-  }
+  auto known = agent::builtin_tool_names();
+  const bool builtin = std::find(known.begin(), known.end(), a.name) != known.end();
   std::string text = a.arguments;
   if (text == "-") text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   Json arguments = Json::parse(text, nullptr, false);
@@ -142,14 +159,26 @@ int run_tool(const ToolArgs& a) {
     std::cerr << "scout tool: " << config.error().message << "\n";
     return kExitModelError;
   }
-  // Only the named tool is set up, so a problem with another one's configuration is not in the way.
-  auto registry = agent::build_toolset(*config, std::vector<std::string>{a.name});
+  // Declared before the registry: a native tool's call that was cancelled still ends on the
+  // io_context, so it must outlive the tools.
+  asio::io_context io;
+  // Only the named tool is set up, so a problem with another one's configuration is not in the
+  // way: the built-in one, or else the native plugins' tools, among which it may be.
+  auto registry = agent::build_toolset(*config, builtin ? std::vector<std::string>{a.name} : std::vector<std::string>{});
   if (!registry) {
     std::cerr << "scout tool: " << registry.error().message << "\n";
     return kExitModelError;
   }
+  if (!builtin) {
+    plugins::native::add_native_plugins(config->native_plugins, **registry,
+                                        [](const std::string& problem) { std::cerr << "scout tool: " << problem << "\n"; });
+    if (!(*registry)->find(a.name)) {
+      for (const auto& info : (*registry)->list()) known.push_back(info.name);
+      std::cerr << "scout tool: unknown tool '" << a.name << "'; known tools: " << joined(known) << "\n";
+      return kExitUsage;
+    }
+  }
 
-  asio::io_context io;
   asio::cancellation_signal cancel;
   bool interrupted = false;
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -203,11 +232,12 @@ int run_tool(const ToolArgs& a) {
 void register_tool(CLI::App& app, int& exit_code) {
   auto ls = std::make_shared<ToolsArgs>();
   auto* tools_cmd = app.add_subcommand("tools", "List the tools the agent can call, with their arguments");
-  tools_cmd->add_flag("--json", ls->json, "Print a JSON array of {name, description, parameters}");
+  tools_cmd->add_flag("--json", ls->json, "Print a JSON array of {name, description, parameters, origin}");
   tools_cmd->add_option("--config", ls->config, "Config file (default: $XDG_CONFIG_HOME/scout/config.toml or ~/.config/scout/config.toml)");
-  tools_cmd->add_flag("--check", ls->check, "Start each configured MCP server and report its health on stderr");
-  tools_cmd->footer("Exit codes: 0 ok; 1 (--check) an MCP server is unavailable; 3 the config file is missing or "
-                    "invalid, or a tool could not be set up.");
+  tools_cmd->add_flag("--check", ls->check,
+                      "Start each configured MCP server and load each native plugin, and report their health on stderr");
+  tools_cmd->footer("Exit codes: 0 ok; 1 (--check) an MCP server or a native plugin is unavailable; 3 the config file "
+                    "is missing or invalid, or a tool could not be set up.");
   tools_cmd->callback([ls, &exit_code] { exit_code = run_tools(*ls); });
 
   auto a = std::make_shared<ToolArgs>();

@@ -27,12 +27,14 @@ std::string describe_property(const Json& p, bool required) {
 void print_tools(const std::vector<tools::ToolInfo>& infos, bool json) {
   if (json) {
     Json out = Json::array();
-    for (const auto& t : infos) out.push_back(Json{{"name", t.name}, {"description", t.description}, {"parameters", t.parameters}});
+    for (const auto& t : infos)
+      out.push_back(Json{{"name", t.name}, {"description", t.description}, {"parameters", t.parameters}, {"origin", t.origin}});
     std::cout << out.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
     return;
   }
   for (const auto& t : infos) {
     std::cout << t.name << "\n    " << t.description << "\n";
+    if (!t.origin.empty() && t.origin != "built-in") std::cout << "    origin: " << t.origin << "\n";
     const Json& params = t.parameters;
     if (!params.contains("properties") || !params["properties"].is_object()) continue;
     std::vector<std::string> required;

@@ -7,8 +7,9 @@
 
 namespace scout::cli {
 
-// Each tool with its description and arguments (type, range, required, default), or with
-// `json` one array of {name, description, parameters}.
+// Each tool with its description, its origin when it is not built in (an MCP server, a native
+// plugin) and its arguments (type, range, required, default), or with `json` one array of
+// {name, description, parameters, origin}.
 void print_tools(const std::vector<tools::ToolInfo>& tools, bool json);
 
 // A call's result as the model reads it, or with `json` {is_error, text, structured}.

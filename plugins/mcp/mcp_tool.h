@@ -34,6 +34,7 @@ class McpToolAdapter final : public tools::Tool {
   std::string description() const override;
   tools::Json parameters() const override;
   asio::awaitable<tools::ToolOutput> invoke(tools::Json arguments, tools::ToolContext ctx) override;
+  std::string origin() const override { return "MCP server '" + client_->name() + "'"; }
 
  private:
   std::shared_ptr<McpClient> client_;

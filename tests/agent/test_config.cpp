@@ -355,3 +355,24 @@ TEST_CASE("HTTP MCP servers take a url and headers whose ${VARIABLES} come from 
   REQUIRE_FALSE(headers_on_stdio);
   CHECK_THAT(headers_on_stdio.error().message, Contains("headers belong to servers reached by url"));
 }
+
+TEST_CASE("native plugins are read from [[plugins.native]] paths, relative ones against the config's folder",
+          "[config][native]") {
+  auto c = parse("[[plugins.native]]\npath = \"plugins/word_stats.so\"\n\n[[plugins.native]]\npath = \"~/lib/b.so\"\n"
+                 "\n[[plugins.native]]\npath = \"/opt/scout/c.so\"\n");
+  REQUIRE(c);
+  CHECK(c->native_plugins ==
+        std::vector<fs::path>{"/etc/scout/plugins/word_stats.so", "/home/u/lib/b.so", "/opt/scout/c.so"});
+  CHECK(parse("")->native_plugins.empty());
+
+  auto error = [](const std::string& text) {
+    auto c = parse(text);
+    REQUIRE_FALSE(c);
+    return c.error().message;
+  };
+  CHECK_THAT(error("[[plugins.native]]\n"), Contains("config.toml:1:") && Contains("needs a path"));
+  CHECK_THAT(error("[[plugins.native]]\npath = \"a.so\"\nname = \"a\"\n"),
+             Contains("config.toml:3:") && Contains("unknown key 'name' in [[plugins.native]]"));
+  CHECK_THAT(error("[[plugins.native]]\npath = 5\n"), Contains("config.toml:2:") && Contains("expected a path string"));
+  CHECK_THAT(error("[[plugins.wasm]]\npath = \"a\"\n"), Contains("known: mcp, native"));
+}

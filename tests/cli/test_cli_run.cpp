@@ -55,6 +55,35 @@ const char* kComputeScript = R"json({"model": "replay-model", "responses": [
    "usage": {"prompt_tokens": 120, "completion_tokens": 12}}
 ]})json";
 
+// A run with --config `config` and no built-in tools, against a model that calls `tool` once
+// with `arguments` (JSON) and then answers `answer`.
+struct OneToolCallRun {
+  int exit_code = 0;
+  std::string output;       // stdout and stderr
+  bool offered = false;     // the first request offered `tool` to the model
+  std::string tool_result;  // what the model read back
+};
+
+OneToolCallRun run_one_tool_call(const fs::path& config, const std::string& tool, const std::string& arguments,
+                                 const std::string& answer) {
+  using nlohmann::json;
+  const json call = {{"id", "c1"}, {"name", tool}, {"arguments", json::parse(arguments)}};
+  const json script = json::array({json{{"tool_calls", json::array({call})}}, json{{"content", answer}}});
+  ReplayServer server(script.dump());
+  auto r = run_scout("run --remote " + server.base_url() + " -m replay-model --tools '' --no-trace --config " +
+                     quote(config.string()) + " " + quote("Please use the tool."));
+  OneToolCallRun run;
+  run.exit_code = r.exit_code;
+  run.output = r.output;
+  const auto requests = server.requests();
+  if (requests.size() != 2) return run;
+  const auto first = requests[0].json();  // kept: a range-for over a temporary's member would dangle
+  for (const auto& t : first["tools"]) run.offered = run.offered || t["function"]["name"] == tool;
+  const auto messages = requests[1].json()["messages"];
+  if (messages.back()["role"] == "tool") run.tool_result = messages.back()["content"];
+  return run;
+}
+
 }  // namespace
 
 TEST_CASE("scout run against a remote server runs the model's tool call and answers", "[cli][run]") {
@@ -195,26 +224,32 @@ TEST_CASE("scout run uses a tool of an MCP server from the config; a broken serv
   std::ofstream(dir / "scout.toml") << "[[plugins.mcp]]\nname = \"broken\"\ncommand = \"/nonexistent/mcp-server\"\n\n"
                                     << "[[plugins.mcp]]\nname = \"everything\"\ncommand = \"node\"\nargs = [\""
                                     << everything << "\", \"stdio\"]\n";
-  ReplayServer server(R"json([
-    {"tool_calls": [{"id": "c1", "name": "everything__get-sum", "arguments": {"a": 2, "b": 40}}]},
-    {"content": "It is 42."}
-  ])json");
-  auto r = run_scout("run --remote " + server.base_url() + " -m replay-model --tools '' --no-trace --config " +
-                     quote((dir / "scout.toml").string()) + " " + quote("What is 2 + 40?"));
-  INFO(r.output);
-  CHECK(r.exit_code == 0);
-  CHECK_THAT(r.output, Catch::Contains("MCP server 'broken' is unavailable") &&
-                           Catch::Contains("cannot start '/nonexistent/mcp-server'"));
-  CHECK_THAT(r.output, Catch::Contains("It is 42."));
-  const auto requests = server.requests();
-  REQUIRE(requests.size() == 2);
-  bool offered = false;
-  const auto first = requests[0].json();
-  for (const auto& tool : first["tools"]) offered = offered || tool["function"]["name"] == "everything__get-sum";
-  CHECK(offered);
-  const auto messages = requests[1].json()["messages"];
-  CHECK(messages.back()["role"] == "tool");
-  CHECK(messages.back()["content"] == "The sum of 2 and 40 is 42.");
+  auto run = run_one_tool_call(dir / "scout.toml", "everything__get-sum", R"({"a": 2, "b": 40})", "It is 42.");
+  INFO(run.output);
+  CHECK(run.exit_code == 0);
+  CHECK_THAT(run.output, Catch::Contains("MCP server 'broken' is unavailable") &&
+                             Catch::Contains("cannot start '/nonexistent/mcp-server'"));
+  CHECK_THAT(run.output, Catch::Contains("It is 42."));
+  CHECK(run.offered);
+  CHECK(run.tool_result == "The sum of 2 and 40 is 42.");
+}
+
+TEST_CASE("scout run uses a native plugin's tool from the config; one that will not load is left out",
+          "[cli][run][native]") {
+  const fs::path dir = scratch("native");
+  fs::create_directories(dir);
+  // A path relative to the config file's folder.
+  fs::copy_file(SCOUT_NATIVE_PLUGIN_WORD_STATS, dir / "word_stats.so", fs::copy_options::overwrite_existing);
+  std::ofstream(dir / "scout.toml") << "[[plugins.native]]\npath = \"missing.so\"\n\n"
+                                    << "[[plugins.native]]\npath = \"word_stats.so\"\n";
+  auto run = run_one_tool_call(dir / "scout.toml", "count_words", R"({"text": "the quick brown fox"})", "Four words.");
+  INFO(run.output);
+  CHECK(run.exit_code == 0);
+  CHECK_THAT(run.output,
+             Catch::Contains("scout run: native plugin " + (dir / "missing.so").string() + ": cannot load it"));
+  CHECK_THAT(run.output, Catch::Contains("Four words."));
+  CHECK(run.offered);
+  CHECK(run.tool_result == "4 words, 19 characters, 1 lines (19 bytes)");
 }
 
 TEST_CASE("scout run refuses bad invocations with the documented exit codes", "[cli][run]") {

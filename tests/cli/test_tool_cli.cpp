@@ -221,3 +221,61 @@ TEST_CASE("Ctrl-C during scout tool cancels the call, ends the program and exits
   CHECK_THAT(r.output, Contains("was cancelled"));
   CHECK_THAT(r.output, !Contains("program-outlived-scout"));
 }
+
+TEST_CASE("scout tools lists a native plugin's tools with their origin and reports one that will not load",
+          "[tool_cli][native]") {
+  const auto home = scratch("native-list");
+  const fs::path plugin = SCOUT_NATIVE_PLUGIN_WORD_STATS;
+  write_file(home / "scout.toml", "[[plugins.native]]\npath = " + nlohmann::json(plugin.string()).dump() +
+                                      "\n[[plugins.native]]\npath = \"missing.so\"\n");
+  const std::string config = " --config " + quote((home / "scout.toml").string());
+  auto r = run_scout(home, "tools" + config);
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Contains("count_words\n    Counts the words") &&
+                           Contains("    origin: native plugin 'word_stats' (" + plugin.string() + ")\n") &&
+                           Contains("- text (string, required): The text to count"));
+  CHECK_THAT(r.output, Contains("nth_word\n") && Contains("web_search\n"));
+  CHECK_THAT(r.output, Contains("scout tools: native plugin " + (home / "missing.so").string() + ": cannot load it: "));
+
+  auto json = run_scout(home, "tools --json" + config, "2>/dev/null");
+  REQUIRE(json.exit_code == 0);
+  const auto j = nlohmann::json::parse(json.output);
+  REQUIRE(j.size() == 5);
+  CHECK(j[0]["name"] == "count_words");
+  CHECK(j[0]["origin"] == "native plugin 'word_stats' (" + plugin.string() + ")");
+  CHECK(j[4]["origin"] == "built-in");
+
+  auto check = run_scout(home, "tools --check" + config, "2>&1 >/dev/null");
+  INFO(check.output);
+  CHECK(check.exit_code == 1);
+  CHECK_THAT(check.output, Contains("native plugin " + plugin.string() + ": ok, 2 tools (word_stats 1.0.0)"));
+  CHECK_THAT(check.output, Contains("native plugin " + (home / "missing.so").string() + ": cannot load it"));
+}
+
+TEST_CASE("scout tool calls a native plugin's tool from the config, with the usual exit codes", "[tool_cli][native]") {
+  const auto home = scratch("native-call");
+  write_file(home / "scout.toml", "[[plugins.native]]\npath = " +
+                                      nlohmann::json(std::string(SCOUT_NATIVE_PLUGIN_WORD_STATS)).dump() + "\n");
+  const std::string config = " --config " + quote((home / "scout.toml").string());
+  auto count = run_scout(home, "tool count_words '{\"text\": \"one two three\"}'" + config);
+  INFO(count.output);
+  CHECK(count.exit_code == 0);
+  CHECK(count.output == "3 words, 13 characters, 1 lines (13 bytes)\n");
+
+  auto json = run_scout(home, "tool nth_word '{\"text\": \"one two\", \"n\": 2}' --json" + config, "2>/dev/null");
+  CHECK(json.exit_code == 0);
+  CHECK(nlohmann::json::parse(json.output)["structured"] == nlohmann::json{{"n", 2}, {"word", "two"}});
+
+  auto past_end = run_scout(home, "tool nth_word '{\"text\": \"one\", \"n\": 3}'" + config);
+  CHECK(past_end.exit_code == 1);
+  CHECK_THAT(past_end.output, Contains("The text has only 1 word; ask for n between 1 and 1."));
+
+  auto invalid = run_scout(home, "tool nth_word '{\"text\": \"one\"}'" + config);
+  CHECK(invalid.exit_code == 2);
+  CHECK_THAT(invalid.output, Contains("arguments.n"));
+
+  auto unknown = run_scout(home, "tool count_wrds '{}'" + config);
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.output, Contains("unknown tool 'count_wrds'") && Contains("count_words") && Contains("run_code"));
+}

@@ -18,16 +18,6 @@ namespace {
 
 using Clock = ToolContext::Clock;
 
-bool valid_tool_name(const std::string& name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 std::string seconds_text(Clock::duration d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", std::chrono::duration<double>(d).count());
@@ -98,10 +88,20 @@ asio::awaitable<ToolOutput> run_with_deadline(std::shared_ptr<Tool> tool, Json a
 
 }  // namespace
 
+bool is_valid_tool_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 Result<void> Registry::add(std::shared_ptr<Tool> tool) {
   if (!tool) return make_error("cannot register a null tool");
   std::string name = tool->name();
-  if (!valid_tool_name(name))
+  if (!is_valid_tool_name(name))
     return make_error("tool name '" + name +
                       "' is invalid: use 1 to 64 letters, digits, '_' or '-'");
   if (tools_.count(name)) return make_error("a tool named '" + name + "' is already registered");
@@ -115,7 +115,8 @@ Result<void> Registry::add(std::shared_ptr<Tool> tool) {
 std::vector<ToolInfo> Registry::list() const {
   std::vector<ToolInfo> out;
   out.reserve(tools_.size());
-  for (const auto& [name, tool] : tools_) out.push_back({name, tool->description(), tool->parameters()});
+  for (const auto& [name, tool] : tools_)
+    out.push_back({name, tool->description(), tool->parameters(), tool->origin()});
   return out;
 }
 

@@ -31,7 +31,12 @@ struct ToolInfo {
   std::string name;
   std::string description;
   Json parameters;
+  std::string origin;  // Tool::origin(); not part of what the model is offered
 };
+
+// 1 to 64 letters, digits, '_' and '-': the names the registry (and function-calling APIs)
+// accept.
+bool is_valid_tool_name(std::string_view name);
 
 class Registry {
  public:

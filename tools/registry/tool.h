@@ -89,6 +89,10 @@ class Tool {
   virtual Json parameters() const = 0;
 
   virtual asio::awaitable<ToolOutput> invoke(Json arguments, ToolContext ctx) = 0;
+
+  // Where the tool comes from, for people reading `scout tools` (never shown to the model):
+  // "built-in", "MCP server 'NAME'", "native plugin 'NAME' (PATH)".
+  virtual std::string origin() const { return "built-in"; }
 };
 
 }  // namespace scout::tools
