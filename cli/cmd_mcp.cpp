@@ -88,7 +88,7 @@ int run_mcp(McpArgs a, std::vector<std::string> command, bool call) {
   asio::io_context io;
   Result<std::unique_ptr<mcp::Transport>> transport = make_error("no transport");
   if (!url.empty()) {
-    mcp::HttpEndpoint endpoint{url, {}, "", ""};
+    mcp::HttpEndpoint endpoint{url, {}, "", "", nullptr};
     for (const std::string& h : a.headers) {
       const auto colon = h.find(':');
       if (colon == std::string::npos || colon == 0) {

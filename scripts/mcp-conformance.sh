@@ -3,7 +3,7 @@
 # tests/reference/package.json) against Scout.
 #
 #   scripts/mcp-conformance.sh client CLIENT_BINARY [OUTPUT_DIR]
-#       every client scenario of the "core" suite against CLIENT_BINARY (the driver built from
+#       every client scenario (suite "all") against CLIENT_BINARY (the driver built from
 #       tests/plugins/mcp/conformance_client.cpp), compared with the baseline of scenarios Scout
 #       does not pass yet (tests/plugins/mcp/conformance-baseline.yml).
 #   scripts/mcp-conformance.sh server SCOUT_BINARY [OUTPUT_DIR]
@@ -34,7 +34,7 @@ case "$mode" in
     rm -rf "$out" && mkdir -p "$out"  # results of this run only
     # The runner spawns the client through a shell with the server URL appended; the suite runs
     # its scenarios in parallel and prints one summary line per scenario.
-    exec "$node" "$runner" client --command "$client" --suite core --expected-failures "$baseline" -o "$out"
+    exec "$node" "$runner" client --command "$client" --suite all --expected-failures "$baseline" -o "$out"
     ;;
   server)
     scout=${2:?give the scout binary}

@@ -64,6 +64,10 @@ struct HttpTransport::State {
 
   std::vector<http::Header> headers(bool post, const std::string& last_event_id) const {
     std::vector<http::Header> h(endpoint.headers.begin(), endpoint.headers.end());
+    if (endpoint.oauth && !endpoint.oauth->access_token().empty()) {
+      std::erase_if(h, [](const http::Header& x) { return x.first == "Authorization" || x.first == "authorization"; });
+      h.emplace_back("Authorization", "Bearer " + endpoint.oauth->access_token());
+    }
     h.emplace_back("Accept", post ? "application/json, text/event-stream" : "text/event-stream");
     if (post) h.emplace_back("Content-Type", "application/json");
     if (!session_id.empty()) h.emplace_back("Mcp-Session-Id", session_id);
@@ -179,6 +183,21 @@ asio::awaitable<Exchange> exchange(StatePtr st, http::Request request, std::opti
   co_return out;
 }
 
+// Whether `r` asks for (more) authorization that the endpoint's OAuth session can get.
+bool wants_authorization(const StatePtr& st, const http::HttpResult<http::Response>& r) {
+  if (!st->endpoint.oauth || !r) return false;
+  if (r->status == 401) return true;
+  return r->status == 403 && parse_bearer_challenge(std::string(r->header("WWW-Authenticate"))).error == "insufficient_scope";
+}
+
+// Runs the OAuth flow for a 401/403 answer; "" on success, else why it failed.
+asio::awaitable<std::string> authorize(StatePtr st, std::string www_authenticate) {
+  auto done = co_await st->endpoint.oauth->authorize(std::move(www_authenticate));
+  co_return done ? std::string() : "MCP server '" + st->name + "' needs authorization, which failed: " + done.error().message;
+}
+
+constexpr int kMaxAuthorizations = 3;  // in a row for one request: a server that keeps refusing ends it
+
 std::string status_problem(const StatePtr& st, const http::Response& r, const std::string& what) {
   std::string text = "MCP server '" + st->name + "' answered " + what + " with HTTP " + std::to_string(r.status) +
                      (r.reason.empty() ? "" : " " + r.reason);
@@ -217,7 +236,15 @@ asio::awaitable<void> post_request(StatePtr st, std::uint64_t stream, RequestId 
     st->streams.erase(stream);
     st->stream_of_request.erase(key);
   };
-  Exchange x = co_await exchange(st, make_request(st, "POST", std::move(body), ""), id, method == "initialize");
+  Exchange x = co_await exchange(st, make_request(st, "POST", body, ""), id, method == "initialize");
+  for (int attempt = 0; wants_authorization(st, x.response) && attempt < kMaxAuthorizations; ++attempt) {
+    const std::string failed = co_await authorize(st, std::string(x.response->header("WWW-Authenticate")));
+    if (!failed.empty()) {
+      st->fail_request(id, failed);
+      co_return finish();
+    }
+    x = co_await exchange(st, make_request(st, "POST", body, ""), id, method == "initialize");
+  }
   if (gone(st, x.response)) co_return finish();
   if (!x.response) {
     st->fail_request(id, "could not reach MCP server '" + st->name + "' (" + st->endpoint.url + "): " + x.response.error().message);
@@ -346,7 +373,13 @@ asio::awaitable<Result<void>> HttpTransport::send(const Message& message) {
     }
   }
   const std::string what = note ? note->method : "a response";
-  auto r = co_await st->client.fetch(make_request(st, "POST", serialize(message), ""), st->http_options());
+  const std::string body = serialize(message);
+  auto r = co_await st->client.fetch(make_request(st, "POST", body, ""), st->http_options());
+  for (int attempt = 0; wants_authorization(st, r) && attempt < kMaxAuthorizations; ++attempt) {
+    const std::string failed = co_await authorize(st, std::string(r->header("WWW-Authenticate")));
+    if (!failed.empty()) co_return make_error(failed);
+    r = co_await st->client.fetch(make_request(st, "POST", body, ""), st->http_options());
+  }
   if (!r) co_return make_error("could not reach MCP server '" + st->name + "' (" + st->endpoint.url + ") to send " +
                                what + ": " + r.error().message);
   if (r->status / 100 != 2) co_return make_error(status_problem(st, *r, what));

@@ -17,7 +17,9 @@
 // request fails. The GET stream is reopened the same way when it ends.
 //
 // Failures of one exchange (the server unreachable, HTTP 4xx/5xx, the session gone) fail that
-// request (see transport.h); 401/403 name OAuth, which the server wants first.
+// request (see transport.h). A 401, or a 403 with error="insufficient_scope", runs the
+// endpoint's OAuth session when it has one and the request is retried with the token; without
+// one the failure says the server wants authorization.
 //
 // The URL is one the user configured, so the SSRF guard is off for it (loopback and private
 // addresses are allowed); redirects are not followed (a POST must reach the endpoint itself).
@@ -31,6 +33,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "plugins/mcp/oauth.h"
 #include "plugins/mcp/transport.h"
 
 namespace scout::plugins::mcp {
@@ -40,6 +43,9 @@ struct HttpEndpoint {
   std::vector<std::pair<std::string, std::string>> headers;  // sent with every request (e.g. Authorization)
   std::string name;                                           // for messages; default: host and path
   std::string ca_file;                                        // an extra CA to trust (tests)
+  // When set, a 401 (or a 403 asking for more scope) runs this OAuth flow and the request is
+  // sent again with the token, up to 3 times in a row (see oauth.h).
+  std::shared_ptr<OAuthSession> oauth;
 };
 
 struct HttpTransportOptions {

@@ -31,7 +31,7 @@ namespace {
 
 Result<std::unique_ptr<Transport>> open_transport(const asio::any_io_executor& executor, const McpServerConfig& server) {
   if (!server.url.empty()) {
-    auto http = HttpTransport::open(executor, HttpEndpoint{server.url, server.headers, server.name, ""});
+    auto http = HttpTransport::open(executor, HttpEndpoint{server.url, server.headers, server.name, "", nullptr});
     if (!http) return Unexpected{http.error()};
     return std::unique_ptr<Transport>(std::move(*http));
   }

@@ -15,6 +15,7 @@
 #include "plugins/mcp/client.h"
 #include "plugins/mcp/elicitation.h"
 #include "plugins/mcp/http_transport.h"
+#include "plugins/mcp/oauth.h"
 
 namespace asio = boost::asio;
 using namespace scout::plugins::mcp;
@@ -63,7 +64,23 @@ int main(int argc, char** argv) {
   const std::string scenario = scenario_env;
   const std::string url = argv[argc - 1];
   asio::io_context io;
-  auto transport = HttpTransport::open(io.get_executor(), HttpEndpoint{url, {}, "conformance", ""});
+  HttpEndpoint endpoint{url, {}, "conformance", "", nullptr};
+  if (scenario.rfind("auth/", 0) == 0) {
+    // The suite's authorization server approves at once: the headless authorizer reads its
+    // redirect. Pre-registered credentials, when a scenario has them, come in its context.
+    OAuthClientConfig oauth;
+    oauth.client_name = "scout-conformance-client";
+    oauth.client_metadata_url = "https://conformance-test.local/client-metadata.json";
+    if (const char* context = std::getenv("MCP_CONFORMANCE_CONTEXT")) {
+      const Json c = Json::parse(context, nullptr, false);
+      if (c.is_object()) {
+        oauth.client_id = c.value("client_id", "");
+        oauth.client_secret = c.value("client_secret", "");
+      }
+    }
+    endpoint.oauth = std::make_shared<OAuthSession>(io.get_executor(), url, oauth, headless_authorizer(io.get_executor()));
+  }
+  auto transport = HttpTransport::open(io.get_executor(), std::move(endpoint));
   if (!transport) {
     std::cerr << "conformance client: " << transport.error().message << "\n";
     return 1;

@@ -46,7 +46,7 @@ struct EverythingOverHttp {
 
 McpClient http_client(asio::io_context& io, const std::string& url, ClientOptions options = {},
                       HttpTransportOptions transport_options = {}) {
-  auto transport = HttpTransport::open(io.get_executor(), HttpEndpoint{url, {}, "", ""}, transport_options);
+  auto transport = HttpTransport::open(io.get_executor(), HttpEndpoint{url, {}, "", "", nullptr}, transport_options);
   REQUIRE(transport);
   return McpClient(io.get_executor(), std::move(*transport), std::move(options));
 }
@@ -78,7 +78,7 @@ std::string initialize_result(const Json& request, const std::string& version = 
 TEST_CASE("the reference MCP server answers over Streamable HTTP with a session", "[mcp][mcp_http][everything]") {
   EverythingOverHttp server;
   asio::io_context io;
-  auto transport = HttpTransport::open(io.get_executor(), HttpEndpoint{server.url(), {}, "", ""});
+  auto transport = HttpTransport::open(io.get_executor(), HttpEndpoint{server.url(), {}, "", "", nullptr});
   REQUIRE(transport);
   HttpTransport* http = transport->get();
   McpClient client(io.get_executor(), std::move(*transport));
@@ -299,7 +299,7 @@ TEST_CASE("HTTP failures name the server, the status and what it said", "[mcp][m
     close(io, client);
   }
   SECTION("a URL that is not one") {
-    auto transport = HttpTransport::open(io.get_executor(), HttpEndpoint{"ftp://example.com/mcp", {}, "", ""});
+    auto transport = HttpTransport::open(io.get_executor(), HttpEndpoint{"ftp://example.com/mcp", {}, "", "", nullptr});
     REQUIRE_FALSE(transport);
     CHECK_THAT(transport.error().message, Contains("ftp://example.com/mcp"));
   }

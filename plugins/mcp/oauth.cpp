@@ -1,0 +1,424 @@
+#include "plugins/mcp/oauth.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <cctype>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "tools/http/http_client.h"
+
+namespace scout::plugins::mcp {
+
+namespace http = tools::http;
+using Json = nlohmann::json;
+
+namespace {
+
+std::string base64(const unsigned char* data, std::size_t size) {
+  std::string out(4 * ((size + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string base64url(const unsigned char* data, std::size_t size) {
+  std::string out = base64(data, size);
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  return out;
+}
+
+std::string random_token(std::size_t bytes) {
+  std::vector<unsigned char> buffer(bytes);
+  if (RAND_bytes(buffer.data(), static_cast<int>(buffer.size())) != 1)
+    throw std::runtime_error("the system's random number generator failed");
+  return base64url(buffer.data(), buffer.size());
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// The value of `name` in a URL's query, or nullopt.
+std::optional<std::string> query_value(const std::string& url, const std::string& name) {
+  const auto q = url.find('?');
+  if (q == std::string::npos) return std::nullopt;
+  std::string_view query(url);
+  query = query.substr(q + 1, url.find('#') == std::string::npos ? std::string_view::npos : url.find('#') - q - 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (percent_decode(pair.substr(0, eq)) == name)
+      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+// application/x-www-form-urlencoded (and query) encoding: all but ALPHA DIGIT - . _ ~ as %XX.
+std::string form_encode(std::string_view text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
+
+std::string encode_params(const Params& params) {
+  std::string out;
+  for (const auto& [k, v] : params) out += (out.empty() ? "" : "&") + form_encode(k) + "=" + form_encode(v);
+  return out;
+}
+
+std::string origin_of(const http::Url& url) {
+  const bool default_port = url.port == (url.scheme == "https" ? 443 : 80);
+  const std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  return url.scheme + "://" + host + (default_port ? "" : ":" + std::to_string(url.port));
+}
+
+// The path of a URL without query and trailing '/', "" for the root.
+std::string path_of(const http::Url& url) {
+  std::string path = url.target.substr(0, url.target.find('?'));
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  return path;
+}
+
+std::string excerpt(std::string text) {
+  if (text.size() > 300) text = text.substr(0, 300) + "…";
+  return text;
+}
+
+}  // namespace
+
+BearerChallenge parse_bearer_challenge(const std::string& header) {
+  BearerChallenge out;
+  std::size_t i = 0;
+  auto skip = [&](const char* set) {
+    while (i < header.size() && std::strchr(set, header[i])) ++i;
+  };
+  skip(" \t");
+  // The scheme, then name=value pairs; values are tokens or quoted strings.
+  while (i < header.size() && !std::isspace(static_cast<unsigned char>(header[i]))) ++i;
+  while (i < header.size()) {
+    skip(" \t,");
+    std::string name;
+    while (i < header.size() && header[i] != '=' && header[i] != ',' && !std::isspace(static_cast<unsigned char>(header[i])))
+      name += static_cast<char>(std::tolower(static_cast<unsigned char>(header[i++])));
+    skip(" \t");
+    if (i >= header.size() || header[i] != '=') continue;
+    ++i;
+    skip(" \t");
+    std::string value;
+    if (i < header.size() && header[i] == '"') {
+      for (++i; i < header.size() && header[i] != '"'; ++i) {
+        if (header[i] == '\\' && i + 1 < header.size()) ++i;
+        value += header[i];
+      }
+      ++i;
+    } else {
+      while (i < header.size() && header[i] != ',' && !std::isspace(static_cast<unsigned char>(header[i]))) value += header[i++];
+    }
+    if (name == "resource_metadata") out.resource_metadata = value;
+    else if (name == "scope") out.scope = value;
+    else if (name == "error") out.error = value;
+  }
+  return out;
+}
+
+std::string pkce_challenge(const std::string& verifier) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(verifier.data()), verifier.size(), digest);
+  return base64url(digest, sizeof digest);
+}
+
+Pkce make_pkce() {
+  Pkce p;
+  p.verifier = random_token(32);  // 43 characters of [A-Za-z0-9_-]
+  p.challenge = pkce_challenge(p.verifier);
+  return p;
+}
+
+struct OAuthSession::Impl {
+  Impl(asio::any_io_executor ex, std::string res, OAuthClientConfig cfg, Authorizer auth)
+      : executor(ex), resource(std::move(res)), config(std::move(cfg)), authorizer(std::move(auth)), client(ex) {}
+
+  asio::any_io_executor executor;
+  std::string resource;
+  OAuthClientConfig config;
+  Authorizer authorizer;
+  http::Client client;
+
+  bool discovered = false;
+  Json server_metadata = Json::object();
+  std::string authorization_endpoint, token_endpoint, registration_endpoint;
+  std::vector<std::string> scopes_supported;
+  std::string client_id, client_secret, auth_method;  // auth_method: client_secret_basic, client_secret_post or none
+
+  http::Options options() const {
+    http::Options o;
+    o.address_policy.allow_private = true;  // the servers the user configured, and their authorization servers
+    o.max_redirects = 0;
+    o.total_timeout = std::chrono::seconds(30);
+    o.ca_file = config.ca_file;
+    return o;
+  }
+
+  // GET url → its JSON object, or nullopt (not there, not JSON).
+  asio::awaitable<std::optional<Json>> get_json(std::string url) {
+    http::Request req;
+    req.url = std::move(url);
+    req.headers = {{"Accept", "application/json"}};
+    auto r = co_await client.fetch(std::move(req), options());
+    if (!r || r->status != 200) co_return std::nullopt;
+    Json j = Json::parse(r->body, nullptr, false);
+    if (!j.is_object()) co_return std::nullopt;
+    co_return j;
+  }
+
+  bool supports(const char* key, const std::string& value) const {
+    const auto it = server_metadata.find(key);
+    if (it == server_metadata.end() || !it->is_array()) return false;
+    for (const Json& v : *it)
+      if (v.is_string() && v.get<std::string>() == value) return true;
+    return false;
+  }
+
+  asio::awaitable<Result<void>> discover(const BearerChallenge& challenge) {
+    auto server = http::Url::parse(resource);
+    if (!server) co_return make_error("the MCP server URL '" + resource + "' cannot be authorized: " + server.error().message);
+    const std::string origin = origin_of(*server);
+    const std::string path = path_of(*server);
+
+    std::vector<std::string> candidates;
+    if (!challenge.resource_metadata.empty()) candidates.push_back(challenge.resource_metadata);
+    if (!path.empty()) candidates.push_back(origin + "/.well-known/oauth-protected-resource" + path);
+    candidates.push_back(origin + "/.well-known/oauth-protected-resource");
+    std::optional<Json> prm;
+    for (const auto& url : candidates)
+      if ((prm = co_await get_json(url))) break;
+
+    std::string issuer = origin;  // 2025-03-26: the server is its own authorization server
+    if (prm) {
+      const std::string named = prm->value("resource", "");
+      auto named_url = http::Url::parse(named);
+      const bool same = named_url && origin_of(*named_url) == origin &&
+                        (path_of(*named_url).empty() || path == path_of(*named_url) ||
+                         path.rfind(path_of(*named_url) + "/", 0) == 0);
+      if (!same)
+        co_return make_error("MCP server " + resource + " says its tokens are for another resource ('" + named +
+                             "'); Scout will not authorize it");
+      const auto servers = prm->find("authorization_servers");
+      if (servers == prm->end() || !servers->is_array() || servers->empty() || !servers->front().is_string())
+        co_return make_error("MCP server " + resource + " names no authorization server in its resource metadata");
+      issuer = servers->front().get<std::string>();
+      if (const auto s = prm->find("scopes_supported"); s != prm->end() && s->is_array())
+        for (const Json& v : *s)
+          if (v.is_string()) scopes_supported.push_back(v.get<std::string>());
+    }
+
+    auto issuer_url = http::Url::parse(issuer);
+    if (!issuer_url) co_return make_error("the authorization server '" + issuer + "' is not a URL: " + issuer_url.error().message);
+    const std::string as_origin = origin_of(*issuer_url);
+    const std::string as_path = path_of(*issuer_url);
+    std::vector<std::string> metadata_urls;
+    if (as_path.empty()) {
+      metadata_urls = {as_origin + "/.well-known/oauth-authorization-server", as_origin + "/.well-known/openid-configuration"};
+    } else {
+      metadata_urls = {as_origin + "/.well-known/oauth-authorization-server" + as_path,
+                       as_origin + "/.well-known/openid-configuration" + as_path,
+                       as_origin + as_path + "/.well-known/openid-configuration"};
+    }
+    std::optional<Json> metadata;
+    for (const auto& url : metadata_urls)
+      if ((metadata = co_await get_json(url))) break;
+    if (metadata) {
+      server_metadata = *metadata;
+      authorization_endpoint = server_metadata.value("authorization_endpoint", "");
+      token_endpoint = server_metadata.value("token_endpoint", "");
+      registration_endpoint = server_metadata.value("registration_endpoint", "");
+      if (server_metadata.contains("code_challenge_methods_supported") && !supports("code_challenge_methods_supported", "S256"))
+        co_return make_error("the authorization server " + issuer + " does not offer PKCE with S256, which MCP requires");
+    } else {  // no metadata at all: the default endpoints (2025-03-26)
+      authorization_endpoint = as_origin + "/authorize";
+      token_endpoint = as_origin + "/token";
+      registration_endpoint = as_origin + "/register";
+    }
+    if (authorization_endpoint.empty() || token_endpoint.empty())
+      co_return make_error("the authorization server " + issuer + " names no authorization or token endpoint");
+    discovered = true;
+    co_return Result<void>{};
+  }
+
+  asio::awaitable<Result<void>> ensure_client() {
+    if (!client_id.empty()) co_return Result<void>{};
+    auto method_for_secret = [&] {
+      if (supports("token_endpoint_auth_methods_supported", "client_secret_basic")) return "client_secret_basic";
+      if (supports("token_endpoint_auth_methods_supported", "client_secret_post")) return "client_secret_post";
+      return "client_secret_basic";  // RFC 8414's default
+    };
+    if (!config.client_id.empty()) {
+      client_id = config.client_id;
+      client_secret = config.client_secret;
+      auth_method = client_secret.empty() ? "none" : method_for_secret();
+      co_return Result<void>{};
+    }
+    if (server_metadata.value("client_id_metadata_document_supported", false) && !config.client_metadata_url.empty()) {
+      client_id = config.client_metadata_url;
+      auth_method = "none";
+      co_return Result<void>{};
+    }
+    if (registration_endpoint.empty())
+      co_return make_error("the authorization server of " + resource +
+                           " offers no client registration; configure a client_id issued by its operator");
+    std::string wanted = "none";
+    if (server_metadata.contains("token_endpoint_auth_methods_supported") &&
+        !supports("token_endpoint_auth_methods_supported", "none"))
+      wanted = method_for_secret();
+    const Json body = {{"client_name", config.client_name},
+                       {"redirect_uris", Json::array({config.redirect_uri})},
+                       {"grant_types", Json::array({"authorization_code", "refresh_token"})},
+                       {"response_types", Json::array({"code"})},
+                       {"token_endpoint_auth_method", wanted}};
+    http::Request req;
+    req.method = "POST";
+    req.url = registration_endpoint;
+    req.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+    req.body = body.dump();
+    auto r = co_await client.fetch(std::move(req), options());
+    if (!r) co_return make_error("registering with the authorization server failed: " + r.error().message);
+    Json answer = Json::parse(r->body, nullptr, false);
+    if (r->status / 100 != 2 || !answer.is_object() || !answer.contains("client_id"))
+      co_return make_error("the authorization server refused Scout's registration (HTTP " + std::to_string(r->status) +
+                           "): " + excerpt(r->body));
+    client_id = answer.value("client_id", "");
+    client_secret = answer.value("client_secret", "");
+    auth_method = answer.value("token_endpoint_auth_method", client_secret.empty() ? std::string("none") : wanted);
+    if (auth_method != "none" && client_secret.empty()) auth_method = "none";
+    co_return Result<void>{};
+  }
+
+  asio::awaitable<Result<std::string>> exchange_code(std::string code, std::string verifier) {
+    Params form = {{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", config.redirect_uri},
+                   {"code_verifier", verifier}, {"resource", resource}};
+    http::Request req;
+    req.method = "POST";
+    req.url = token_endpoint;
+    req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
+    if (auth_method == "client_secret_basic") {
+      const std::string pair = form_encode(client_id) + ":" + form_encode(client_secret);
+      req.headers.emplace_back("Authorization",
+                               "Basic " + base64(reinterpret_cast<const unsigned char*>(pair.data()), pair.size()));
+    } else {
+      form.emplace_back("client_id", client_id);
+      if (auth_method == "client_secret_post") form.emplace_back("client_secret", client_secret);
+    }
+    req.body = encode_params(form);
+    auto r = co_await client.fetch(std::move(req), options());
+    if (!r) co_return make_error("the token request failed: " + r.error().message);
+    Json answer = Json::parse(r->body, nullptr, false);
+    if (r->status != 200 || !answer.is_object() || !answer.contains("access_token") || !answer["access_token"].is_string())
+      co_return make_error("the authorization server refused the token request (HTTP " + std::to_string(r->status) +
+                           "): " + excerpt(r->body));
+    co_return answer["access_token"].get<std::string>();
+  }
+};
+
+OAuthSession::OAuthSession(asio::any_io_executor executor, std::string resource, OAuthClientConfig config,
+                           Authorizer authorizer)
+    : impl_(std::make_unique<Impl>(executor, std::move(resource), std::move(config), std::move(authorizer))) {}
+
+OAuthSession::~OAuthSession() = default;
+
+asio::awaitable<Result<void>> OAuthSession::authorize(std::string www_authenticate) {
+  Impl& s = *impl_;
+  const BearerChallenge challenge = parse_bearer_challenge(www_authenticate);
+  if (!s.discovered)
+    if (auto found = co_await s.discover(challenge); !found) co_return found;
+  if (auto client = co_await s.ensure_client(); !client) co_return client;
+
+  std::string scope = challenge.scope;
+  if (scope.empty())
+    for (const auto& v : s.scopes_supported) scope += (scope.empty() ? "" : " ") + v;
+  const Pkce pkce = make_pkce();
+  const std::string state = random_token(16);
+  Params query = {{"response_type", "code"},  {"client_id", s.client_id},         {"redirect_uri", s.config.redirect_uri},
+                  {"code_challenge", pkce.challenge}, {"code_challenge_method", "S256"}, {"state", state},
+                  {"resource", s.resource}};
+  if (!scope.empty()) query.emplace_back("scope", scope);
+  const std::string url = s.authorization_endpoint + (s.authorization_endpoint.find('?') == std::string::npos ? "?" : "&") +
+                          encode_params(query);
+  auto back = co_await s.authorizer(url);
+  if (!back) co_return Unexpected{back.error()};
+  if (const auto error = query_value(*back, "error"))
+    co_return make_error("the authorization was refused: " + *error +
+                         (query_value(*back, "error_description") ? " (" + *query_value(*back, "error_description") + ")" : ""));
+  if (query_value(*back, "state") != state)
+    co_return make_error("the authorization answer carried the wrong state (a forged or stale redirect); refused");
+  const auto code = query_value(*back, "code");
+  if (!code || code->empty()) co_return make_error("the authorization answer carried no code");
+  auto token = co_await s.exchange_code(*code, pkce.verifier);
+  if (!token) co_return Unexpected{token.error()};
+  token_ = std::move(*token);
+  co_return Result<void>{};
+}
+
+Authorizer headless_authorizer(asio::any_io_executor executor, std::string ca_file) {
+  return [executor, ca_file](std::string authorization_url) -> asio::awaitable<Result<std::string>> {
+    http::Client client(executor);
+    http::Options o;
+    o.address_policy.allow_private = true;
+    o.max_redirects = 0;
+    o.total_timeout = std::chrono::seconds(30);
+    o.ca_file = ca_file;
+    http::Request req;
+    req.url = authorization_url;
+    auto r = co_await client.fetch(std::move(req), o);
+    if (!r) co_return make_error("the authorization request failed: " + r.error().message);
+    const std::string location(r->header("Location"));
+    if (r->status / 100 != 3 || location.empty())
+      co_return make_error("the authorization server did not redirect back (HTTP " + std::to_string(r->status) +
+                           "); it wants a person at a browser");
+    auto base = http::Url::parse(authorization_url);
+    if (!base) co_return Unexpected{Error{base.error().message}};
+    if (location.rfind("http://", 0) == 0 || location.rfind("https://", 0) == 0) co_return location;
+    auto resolved = base->resolve(location);
+    if (!resolved) co_return Unexpected{Error{resolved.error().message}};
+    co_return resolved->str();
+  };
+}
+
+}  // namespace scout::plugins::mcp

@@ -1,0 +1,103 @@
+// OAuth pieces checked alone: the PKCE transform against an independent computation, WWW-Authenticate
+// parsing, and a flow whose authorization answer comes back with a forged state. The whole flow
+// against real authorization servers is the conformance suite's auth scenarios
+// (scripts/mcp-conformance.sh client), run by the tests.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+
+#include <boost/asio/io_context.hpp>
+
+#include "plugins/mcp/oauth.h"
+#include "tests/plugins/mcp/mcp_test_support.h"
+#include "tests/support/local_http_server.h"
+
+using namespace scout::plugins::mcp;
+using scout::plugins::mcp::testing::run;
+using scout::test::HttpExchange;
+using scout::test::LocalHttpServer;
+using scout::test::RawConnection;
+using Catch::Contains;
+namespace asio = boost::asio;
+
+TEST_CASE("the PKCE challenge is base64url of the verifier's SHA-256, unpadded", "[mcp][oauth]") {
+  // Expected value from Python: base64.urlsafe_b64encode(hashlib.sha256(v).digest()).rstrip(b"=").
+  CHECK(pkce_challenge("dBjftJeZ4CVP-mJ92K9uXZNwQc5tU1sdxWWVYAaKl2k") == "ZeD3qqAL-3UIQaPaXHPwU2Gqt9j86fGNAZx8HybhMNw");
+  const Pkce a = make_pkce();
+  const Pkce b = make_pkce();
+  CHECK(a.verifier.size() == 43);
+  CHECK(a.verifier.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos);
+  CHECK(a.challenge == pkce_challenge(a.verifier));
+  CHECK(a.verifier != b.verifier);
+}
+
+TEST_CASE("Bearer challenges are read whatever their quoting and order", "[mcp][oauth]") {
+  const auto c = parse_bearer_challenge(
+      R"(Bearer error="insufficient_scope", scope="mcp:basic mcp:write", resource_metadata="https://a.example/.well-known/oauth-protected-resource/mcp")");
+  CHECK(c.error == "insufficient_scope");
+  CHECK(c.scope == "mcp:basic mcp:write");
+  CHECK(c.resource_metadata == "https://a.example/.well-known/oauth-protected-resource/mcp");
+  const auto t = parse_bearer_challenge(R"(Bearer realm="x, y", Scope=files error=invalid_token)");
+  CHECK(t.scope == "files");
+  CHECK(t.error == "invalid_token");
+  const auto e = parse_bearer_challenge(R"(Bearer scope="a \"quoted\" b")");
+  CHECK(e.scope == "a \"quoted\" b");
+  CHECK(parse_bearer_challenge("Bearer").scope.empty());
+}
+
+TEST_CASE("an authorization answer with another state is refused, and no token is requested", "[mcp][oauth]") {
+  std::atomic<int> token_requests{0};
+  std::string base;
+  LocalHttpServer server([&](const HttpExchange& req, RawConnection& conn) {
+    if (req.target == "/.well-known/oauth-protected-resource/mcp") {
+      conn.write(scout::test::http_response(
+          200, "application/json", Json{{"resource", base + "/mcp"}, {"authorization_servers", {base}}}.dump()));
+    } else if (req.target == "/.well-known/oauth-authorization-server") {
+      conn.write(scout::test::http_response(200, "application/json",
+                                            Json{{"issuer", base}, {"authorization_endpoint", base + "/authorize"},
+                                                 {"token_endpoint", base + "/token"},
+                                                 {"code_challenge_methods_supported", {"S256"}}}
+                                                .dump()));
+    } else if (req.target.rfind("/token", 0) == 0) {
+      ++token_requests;
+      conn.write(scout::test::http_response(200, "application/json", R"({"access_token":"t","token_type":"Bearer"})"));
+    } else {
+      conn.write(scout::test::http_response(404, "text/plain", "no"));
+    }
+  });
+  base = server.url("");
+  if (!base.empty() && base.back() == '/') base.pop_back();
+  asio::io_context io;
+  OAuthClientConfig config;
+  config.client_id = "pre-registered";
+  Authorizer forged = [](std::string) -> asio::awaitable<scout::Result<std::string>> {
+    co_return std::string("http://127.0.0.1:33418/callback?code=stolen&state=not-the-one-sent");
+  };
+  OAuthSession session(io.get_executor(), base + "/mcp", config, forged);
+  auto done = run(io, session.authorize("Bearer"));
+  REQUIRE_FALSE(done);
+  CHECK_THAT(done.error().message, Contains("wrong state"));
+  CHECK(token_requests.load() == 0);
+  CHECK(session.access_token().empty());
+}
+
+TEST_CASE("a server whose metadata names another resource is not authorized", "[mcp][oauth]") {
+  LocalHttpServer server([&](const HttpExchange& req, RawConnection& conn) {
+    if (req.target == "/.well-known/oauth-protected-resource/mcp")
+      conn.write(scout::test::http_response(200, "application/json",
+                                            R"({"resource":"https://evil.example.com/mcp","authorization_servers":["https://evil.example.com"]})"));
+    else
+      conn.write(scout::test::http_response(404, "text/plain", "no"));
+  });
+  asio::io_context io;
+  bool asked = false;
+  Authorizer authorizer = [&](std::string) -> asio::awaitable<scout::Result<std::string>> {
+    asked = true;
+    co_return std::string();
+  };
+  OAuthSession session(io.get_executor(), server.url("/mcp"), OAuthClientConfig{}, authorizer);
+  auto done = run(io, session.authorize("Bearer"));
+  REQUIRE_FALSE(done);
+  CHECK_THAT(done.error().message, Contains("another resource") && Contains("evil.example.com"));
+  CHECK_FALSE(asked);
+}
