@@ -373,6 +373,25 @@ class ConfigReader {
             problem = bool_field(name == "sandbox" ? s.sandbox : s.sandbox_network)(v);
           } else if (name == "sandbox_paths") {
             problem = string_list_field(s.sandbox_paths)(v);
+          } else if (name == "oauth") {
+            problem = bool_field(s.oauth)(v);
+          } else if (name == "oauth_client_id") {
+            problem = string_field(s.oauth_client_id)(v);
+          } else if (name == "oauth_client_secret") {
+            std::string text;
+            problem = string_field(text)(v);
+            if (!problem) {
+              auto expanded = expand_variables(text);
+              if (!expanded) return at(v, "[[plugins.mcp]] oauth_client_secret: " + expanded.error().message);
+              if (*expanded == text)
+                return at(v, "[[plugins.mcp]] oauth_client_secret must name an environment variable, e.g. "
+                             "\"${TRACKER_CLIENT_SECRET}\": secrets are not read from the config file");
+              s.oauth_client_secret = *expanded;
+            }
+          } else if (name == "oauth_redirect_port") {
+            double port = 0;
+            problem = number_field(port, 0, 65535)(v);
+            s.oauth_redirect_port = static_cast<int>(port);
           } else if (name == "url") {
             problem = string_field(s.url)(v);
           } else if (name == "allow" || name == "deny") {
@@ -394,7 +413,8 @@ class ConfigReader {
             }
           } else {
             return at(v, "unknown key '" + name +
-                             "' in [[plugins.mcp]]; known keys: name, command, args, env, sandbox, sandbox_paths, sandbox_network, url, headers, allow, deny, timeout_s");
+                             "' in [[plugins.mcp]]; known keys: name, command, args, env, sandbox, sandbox_paths, sandbox_network, url, headers, oauth, oauth_client_id, "
+                             "oauth_client_secret, oauth_redirect_port, allow, deny, timeout_s");
           }
           if (problem) return at(v, "[[plugins.mcp]] " + name + ": " + *problem);
         }
@@ -413,6 +433,10 @@ class ConfigReader {
           return at(entry, "[[plugins.mcp]] '" + s.name + "': the sandbox settings belong to servers started with a command");
         if (!s.sandbox && (!s.sandbox_paths.empty() || s.sandbox_network))
           return at(entry, "[[plugins.mcp]] '" + s.name + "': sandbox_paths and sandbox_network need sandbox = true");
+        if (s.url.empty() && (s.oauth || !s.oauth_client_id.empty() || !s.oauth_client_secret.empty()))
+          return at(entry, "[[plugins.mcp]] '" + s.name + "': OAuth belongs to servers reached by url");
+        if (!s.oauth && (!s.oauth_client_id.empty() || !s.oauth_client_secret.empty() || s.oauth_redirect_port != 0))
+          return at(entry, "[[plugins.mcp]] '" + s.name + "': the oauth_* settings need oauth = true");
         if (s.url.empty() && !s.headers.empty())
           return at(entry, "[[plugins.mcp]] '" + s.name + "': headers belong to servers reached by url");
         s.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));

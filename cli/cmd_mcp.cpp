@@ -43,6 +43,8 @@ struct McpArgs {
   std::vector<std::string> words;  // [URL] then, for call, TOOL ['JSON'] (a stdio server's command comes after "--")
   std::vector<std::string> headers;  // --header 'Name: value' (HTTP servers)
   bool json = false;
+  bool oauth = false;            // --oauth: sign in with a browser when the server asks
+  std::string oauth_client_id;   // --oauth-client-id: a client its operator registered
   double timeout_s = 60;
 };
 
@@ -61,8 +63,8 @@ int run_mcp(McpArgs a, std::vector<std::string> command, bool call) {
               << (call ? " echo '{\"message\": \"hi\"}'" : "") << " -- npx @modelcontextprotocol/server-everything\n";
     return kExitUsage;
   }
-  if (!a.headers.empty() && url.empty()) {
-    std::cerr << who << ": --header is for servers reached by URL\n";
+  if ((!a.headers.empty() || a.oauth || !a.oauth_client_id.empty()) && url.empty()) {
+    std::cerr << who << ": --header and --oauth are for servers reached by URL\n";
     return kExitUsage;
   }
   std::string tool_name;
@@ -98,6 +100,18 @@ int run_mcp(McpArgs a, std::vector<std::string> command, bool call) {
       std::string value = h.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));
       endpoint.headers.emplace_back(h.substr(0, colon), value);
+    }
+    if (a.oauth || !a.oauth_client_id.empty()) {
+      auto redirect = mcp::LoopbackRedirect::open(io.get_executor());
+      if (!redirect) {
+        std::cerr << who << ": " << redirect.error().message << "\n";
+        return kExitModelError;
+      }
+      mcp::OAuthClientConfig oauth;
+      oauth.redirect_uri = (*redirect)->redirect_uri();
+      oauth.client_id = a.oauth_client_id;
+      endpoint.oauth = std::make_shared<mcp::OAuthSession>(
+          io.get_executor(), url, oauth, (*redirect)->authorizer([](const std::string& text) { std::cerr << text << "\n"; }, url));
     }
     auto http = mcp::HttpTransport::open(io.get_executor(), std::move(endpoint));
     if (http) transport = std::unique_ptr<mcp::Transport>(std::move(*http));
@@ -198,6 +212,8 @@ void register_mcp(CLI::App& app, int& exit_code) {
                            "(- reads them from stdin)"
                          : "[URL]: the server's Streamable HTTP endpoint (or its command after --)");
     cmd->add_option("--header", a->headers, "An HTTP header for a server reached by URL, 'Name: value' (repeatable)");
+    cmd->add_flag("--oauth", a->oauth, "Sign in with a browser (OAuth 2.1) when the server asks for authorization");
+    cmd->add_option("--oauth-client-id", a->oauth_client_id, "With --oauth: a client ID the server's operator issued");
     cmd->add_flag("--json", a->json, "Print JSON");
     cmd->add_option("--timeout", a->timeout_s, "Seconds to wait for each answer")->capture_default_str()->check(
         CLI::PositiveNumber);

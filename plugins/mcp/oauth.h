@@ -88,6 +88,26 @@ class OAuthSession {
   std::string token_;
 };
 
+// The authorizer for people: a listener on 127.0.0.1 receives the browser's redirect. Open it
+// first (its redirect_uri goes into OAuthClientConfig), then hand authorizer() to the session:
+// it tells the user (`say`) which URL to open and waits (up to `wait`) for the redirect to /callback,
+// answering the browser with a page that says it can be closed. Port 0 picks a free port; a
+// pre-registered client needs the port its operator registered.
+class LoopbackRedirect : public std::enable_shared_from_this<LoopbackRedirect> {
+ public:
+  static Result<std::shared_ptr<LoopbackRedirect>> open(asio::any_io_executor executor, unsigned short port = 0);
+  ~LoopbackRedirect();
+  std::string redirect_uri() const;
+  Authorizer authorizer(std::function<void(const std::string&)> say, std::string server_name,
+                        std::chrono::seconds wait = std::chrono::seconds(300));
+
+  struct Impl;
+
+ private:
+  explicit LoopbackRedirect(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 // An Authorizer for authorization servers that approve without a person (test servers, and
 // the conformance suite's): it requests the URL itself and reads the redirect's Location.
 Authorizer headless_authorizer(asio::any_io_executor executor, std::string ca_file = "");

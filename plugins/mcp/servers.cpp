@@ -29,9 +29,20 @@ bool tool_permitted(const McpServerConfig& server, const std::string& tool) {
 
 namespace {
 
-Result<std::unique_ptr<Transport>> open_transport(const asio::any_io_executor& executor, const McpServerConfig& server) {
+Result<std::unique_ptr<Transport>> open_transport(const asio::any_io_executor& executor, const McpServerConfig& server,
+                                                  const std::function<void(const std::string&)>& say) {
   if (!server.url.empty()) {
-    auto http = HttpTransport::open(executor, HttpEndpoint{server.url, server.headers, server.name, "", nullptr});
+    HttpEndpoint endpoint{server.url, server.headers, server.name, "", nullptr};
+    if (server.oauth) {
+      auto redirect = LoopbackRedirect::open(executor, static_cast<unsigned short>(server.oauth_redirect_port));
+      if (!redirect) return Unexpected{redirect.error()};
+      OAuthClientConfig oauth;
+      oauth.redirect_uri = (*redirect)->redirect_uri();
+      oauth.client_id = server.oauth_client_id;
+      oauth.client_secret = server.oauth_client_secret;
+      endpoint.oauth = std::make_shared<OAuthSession>(executor, server.url, oauth, (*redirect)->authorizer(say, server.name));
+    }
+    auto http = HttpTransport::open(executor, std::move(endpoint));
     if (!http) return Unexpected{http.error()};
     return std::unique_ptr<Transport>(std::move(*http));
   }
@@ -56,7 +67,7 @@ asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
     std::function<void(const std::string&)> report, ClientOptions base) {
   std::vector<std::shared_ptr<McpClient>> clients;
   for (const McpServerConfig& server : servers) {
-    auto transport = open_transport(executor, server);
+    auto transport = open_transport(executor, server, report);
     if (!transport) {
       report("MCP server '" + server.name + "' is unavailable: " + transport.error().message);
       continue;

@@ -38,6 +38,13 @@ struct McpServerConfig {
   // ...or a Streamable HTTP endpoint.
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
+  // OAuth 2.1 when the server asks for it (see oauth.h): the user signs in with a browser,
+  // redirected back to 127.0.0.1:oauth_redirect_port (0: any free port). A client the server's
+  // operator registered for Scout gives its id (and secret); otherwise Scout registers itself.
+  bool oauth = false;
+  std::string oauth_client_id;
+  std::string oauth_client_secret;
+  int oauth_redirect_port = 0;
   // Which of its tools join (the server's own names; '*' matches any run of characters): all
   // when `allow` is empty, minus those `deny` matches.
   std::vector<std::string> allow;

@@ -351,6 +351,19 @@ TEST_CASE("HTTP MCP servers take a url and headers whose ${VARIABLES} come from 
   auto paths_only = parse("[[plugins.mcp]]\nname = \"x\"\ncommand = \"y\"\nsandbox_network = true\n");
   REQUIRE_FALSE(paths_only);
   CHECK_THAT(paths_only.error().message, Contains("need sandbox = true"));
+  auto signed_in = parse("[[plugins.mcp]]\nname = \"t\"\nurl = \"https://h/mcp\"\noauth = true\noauth_client_id = \"scout\"\n"
+                         "oauth_client_secret = \"${GH_TOKEN}\"\noauth_redirect_port = 33418\n");
+  REQUIRE(signed_in);
+  CHECK(signed_in->mcp_servers[0].oauth);
+  CHECK(signed_in->mcp_servers[0].oauth_client_id == "scout");
+  CHECK(signed_in->mcp_servers[0].oauth_client_secret == "ghp-123");
+  CHECK(signed_in->mcp_servers[0].oauth_redirect_port == 33418);
+  auto literal_secret = parse("[[plugins.mcp]]\nname = \"t\"\nurl = \"https://h/mcp\"\noauth = true\noauth_client_secret = \"s3cr3t\"\n");
+  REQUIRE_FALSE(literal_secret);
+  CHECK_THAT(literal_secret.error().message, Contains("must name an environment variable"));
+  auto stray = parse("[[plugins.mcp]]\nname = \"t\"\nurl = \"https://h/mcp\"\noauth_client_id = \"x\"\n");
+  REQUIRE_FALSE(stray);
+  CHECK_THAT(stray.error().message, Contains("need oauth = true"));
   auto headers_on_stdio = parse("[[plugins.mcp]]\nname = \"x\"\ncommand = \"y\"\nheaders = { A = \"b\" }\n");
   REQUIRE_FALSE(headers_on_stdio);
   CHECK_THAT(headers_on_stdio.error().message, Contains("headers belong to servers reached by url"));

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/common/process.h"
+#include "tests/support/local_http_server.h"
 
 using Catch::Contains;
 
@@ -123,4 +124,23 @@ TEST_CASE("scout mcp talks to a Streamable HTTP server given by URL", "[cli][mcp
   auto nobody = scout_mcp("list http://127.0.0.1:" + std::to_string(scout::test::free_local_port()) + "/mcp");
   CHECK(nobody.exit_code == 3);
   CHECK_THAT(nobody.output, Contains("could not reach MCP server"));
+}
+
+TEST_CASE("scout mcp --oauth refuses a server whose metadata sends the token elsewhere, before any sign-in", "[cli][mcp][oauth]") {
+  scout::test::LocalHttpServer server([](const scout::test::HttpExchange& req, scout::test::RawConnection& conn) {
+    if (req.target == "/.well-known/oauth-protected-resource/mcp")
+      conn.write(scout::test::http_response(200, "application/json",
+                                            R"({"resource":"https://evil.example.com/mcp","authorization_servers":["https://evil.example.com"]})"));
+    else if (req.target == "/mcp")
+      conn.write(scout::test::http_response(401, "", "", {{"WWW-Authenticate", "Bearer"}}));
+    else
+      conn.write(scout::test::http_response(404, "text/plain", "no"));
+  });
+  auto r = scout_mcp("list " + server.url("/mcp") + " --oauth");
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.output, Contains("needs authorization") && Contains("another resource"));
+  CHECK_THAT(r.output, !Contains("Open this address"));
+  auto without = scout_mcp("list " + server.url("/mcp"));
+  CHECK(without.exit_code == 3);
+  CHECK_THAT(without.output, Contains("HTTP 401") && Contains("requires authorization"));
 }

@@ -90,13 +90,22 @@ TEST_CASE("configured servers join the registry, filtered by allow and deny, and
           "[mcp][everything][sandbox]") {
   setenv("SCOUT_TEST_HOST_SECRET", "do-not-leak", 1);
   const std::string everything_js = everything_server().args.front();
-  McpServerConfig plain{"plain", "node", {everything_js, "stdio"}, {}, false, {}, false, "", {}, {"get-*", "echo"},
-                        {"get-env"}, std::chrono::milliseconds(60000)};
-  McpServerConfig boxed{"boxed", "node", {everything_js, "stdio"}, {{"MY_SETTING", "on"}}, true,
-                        {std::string(SCOUT_REFERENCE_DIR) + "/node_modules"}, false, "", {}, {"get-env", "get-sum"}, {},
-                        std::chrono::milliseconds(60000)};
-  McpServerConfig broken{"broken", "/nonexistent/server", {}, {}, false, {}, false, "", {}, {}, {},
-                         std::chrono::milliseconds(60000)};
+  auto server = [&](std::string name, std::string command) {
+    McpServerConfig c;
+    c.name = std::move(name);
+    c.command = std::move(command);
+    if (c.command == "node") c.args = {everything_js, "stdio"};
+    return c;
+  };
+  McpServerConfig plain = server("plain", "node");
+  plain.allow = {"get-*", "echo"};
+  plain.deny = {"get-env"};
+  McpServerConfig boxed = server("boxed", "node");
+  boxed.env = {{"MY_SETTING", "on"}};
+  boxed.sandbox = true;
+  boxed.sandbox_paths = {std::string(SCOUT_REFERENCE_DIR) + "/node_modules"};
+  boxed.allow = {"get-env", "get-sum"};
+  McpServerConfig broken = server("broken", "/nonexistent/server");
   asio::io_context io;
   scout::tools::Registry registry;
   std::vector<std::string> reports;

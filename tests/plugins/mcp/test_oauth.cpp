@@ -5,12 +5,16 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <sstream>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "plugins/mcp/oauth.h"
 #include "tests/plugins/mcp/mcp_test_support.h"
 #include "tests/support/local_http_server.h"
+#include "tools/http/http_client.h"
 
 using namespace scout::plugins::mcp;
 using scout::plugins::mcp::testing::run;
@@ -100,4 +104,39 @@ TEST_CASE("a server whose metadata names another resource is not authorized", "[
   REQUIRE_FALSE(done);
   CHECK_THAT(done.error().message, Contains("another resource") && Contains("evil.example.com"));
   CHECK_FALSE(asked);
+}
+
+TEST_CASE("a person's browser brings the authorization answer back to the loopback listener", "[mcp][oauth]") {
+  asio::io_context io;
+  auto redirect = LoopbackRedirect::open(io.get_executor());
+  REQUIRE(redirect);
+  const std::string callback = (*redirect)->redirect_uri();
+  CHECK_THAT(callback, Catch::StartsWith("http://127.0.0.1:") && Catch::EndsWith("/callback"));
+  // The authorization server approves at once and redirects the browser back.
+  LocalHttpServer authorization_server([&](const HttpExchange&, RawConnection& conn) {
+    conn.write(scout::test::http_response(302, "", "", {{"Location", callback + "?code=abc&state=s1"}}));
+  });
+  std::string shown;
+  Authorizer authorizer = (*redirect)->authorizer([&](const std::string& text) { shown += text; }, "tracker");
+  std::optional<scout::Result<std::string>> answer;
+  std::optional<scout::tools::http::HttpResult<scout::tools::http::Response>> page;
+  const std::string url = authorization_server.url("/authorize?client_id=x");
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> { answer = co_await authorizer(url); }, asio::detached);
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {  // the browser, once the URL is printed
+    scout::tools::http::Client browser(io.get_executor());
+    scout::tools::http::Options options;
+    options.address_policy.allow_private = true;
+    scout::tools::http::Request request;
+    request.url = url;
+    page = co_await browser.fetch(request, options);
+  }, asio::detached);
+  io.run();
+  REQUIRE(answer);
+  REQUIRE(*answer);
+  CHECK(**answer == callback + "?code=abc&state=s1");
+  CHECK_THAT(shown, Contains("MCP server 'tracker' needs you to sign in") && Contains(url));
+  REQUIRE(page);
+  REQUIRE(*page);
+  CHECK((*page)->status == 200);
+  CHECK_THAT((*page)->body, Contains("You can close this tab"));
 }
