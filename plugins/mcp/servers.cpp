@@ -4,6 +4,9 @@
 
 #include <cctype>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
 #include "plugins/mcp/http_transport.h"
 #include "plugins/mcp/mcp_tool.h"
 #include "plugins/mcp/stdio_transport.h"
@@ -62,6 +65,36 @@ Result<std::unique_ptr<Transport>> open_transport(const asio::any_io_executor& e
 
 }  // namespace
 
+namespace {
+
+// Registers the server's permitted tools that the registry does not hold yet.
+void add_tools(const std::shared_ptr<McpClient>& client, const McpServerConfig& server, const std::vector<McpTool>& tools,
+               tools::Registry& registry, const std::function<void(const std::string&)>& report) {
+  for (const McpTool& tool : tools) {
+    if (!tool_permitted(server, tool.name)) continue;
+    const std::string name = registered_tool_name(server.name, tool.name);
+    if (registry.find(name)) continue;
+    if (auto added = registry.add(std::make_shared<McpToolAdapter>(client, tool, name)); !added)
+      report("MCP server '" + server.name + "': tool '" + tool.name + "' left out: " + added.error().message);
+  }
+}
+
+// After notifications/tools/list_changed: list again and register what is new. Tools the server
+// dropped stay registered; calling one gets the server's own refusal as an error observation.
+asio::awaitable<void> refresh_tools(std::weak_ptr<McpClient> weak, McpServerConfig server, tools::Registry* registry,
+                                    std::function<void(const std::string&)> report) {
+  auto client = weak.lock();
+  if (!client) co_return;
+  auto tools = co_await client->list_tools();
+  if (!tools) {
+    report("MCP server '" + server.name + "' changed its tools but could not list them: " + tools.error().message);
+    co_return;
+  }
+  add_tools(client, server, *tools, *registry, report);
+}
+
+}  // namespace
+
 asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
     asio::any_io_executor executor, std::vector<McpServerConfig> servers, tools::Registry& registry,
     std::function<void(const std::string&)> report, ClientOptions base) {
@@ -74,7 +107,16 @@ asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
     }
     ClientOptions options = base;
     options.request_timeout = server.timeout;
+    // The client is made below; the handler reaches it through this slot, filled once it exists.
+    auto self = std::make_shared<std::weak_ptr<McpClient>>();
+    options.on_notification = [executor, self, server, registry = &registry, report,
+                               forward = base.on_notification](const Notification& note) {
+      if (note.method == "notifications/tools/list_changed")
+        asio::co_spawn(executor, refresh_tools(*self, server, registry, report), asio::detached);
+      if (forward) forward(note);
+    };
     auto client = std::make_shared<McpClient>(executor, std::move(*transport), options);
+    *self = client;
     auto info = co_await client->initialize();
     std::optional<Result<std::vector<McpTool>>> tools;
     if (info) tools.emplace(co_await client->list_tools());
@@ -83,12 +125,7 @@ asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
       co_await client->close();
       continue;
     }
-    for (const McpTool& tool : **tools) {
-      if (!tool_permitted(server, tool.name)) continue;
-      const std::string name = registered_tool_name(server.name, tool.name);
-      if (auto added = registry.add(std::make_shared<McpToolAdapter>(client, tool, name)); !added)
-        report("MCP server '" + server.name + "': tool '" + tool.name + "' left out: " + added.error().message);
-    }
+    add_tools(client, server, **tools, registry, report);
     clients.push_back(std::move(client));
   }
   co_return clients;

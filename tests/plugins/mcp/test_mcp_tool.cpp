@@ -130,3 +130,38 @@ TEST_CASE("configured servers join the registry, filtered by allow and deny, and
   CHECK_THAT(env.text, !Contains("SCOUT_TEST_HOST_SECRET") && !Contains("do-not-leak"));
   for (auto& c : clients) run_until_done(io, scout::plugins::mcp::testing::close_client(*c));
 }
+
+TEST_CASE("a server that announces a changed tool list has its new tools join the registry", "[mcp]") {
+  // Offers "grow"; calling it adds "second" and announces the change.
+  const std::string script = R"(
+import json, sys
+def send(m): print(json.dumps(m), flush=True)
+tools = [{"name": "grow", "inputSchema": {"type": "object"}}]
+for line in sys.stdin:
+    m = json.loads(line)
+    method = m.get("method")
+    if method == "initialize":
+        send({"jsonrpc": "2.0", "id": m["id"], "result": {"protocolVersion": "2025-11-25",
+              "capabilities": {"tools": {"listChanged": True}}, "serverInfo": {"name": "grower", "version": "1"}}})
+    elif method == "tools/list":
+        send({"jsonrpc": "2.0", "id": m["id"], "result": {"tools": tools}})
+    elif method == "tools/call":
+        tools.append({"name": "second", "inputSchema": {"type": "object"}})
+        send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
+        send({"jsonrpc": "2.0", "id": m["id"], "result": {"content": [{"type": "text", "text": "grown"}]}})
+)";
+  McpServerConfig grower;
+  grower.name = "grower";
+  grower.command = "/usr/bin/python3";
+  grower.args = {"-c", script};
+  asio::io_context io;
+  scout::tools::Registry registry;
+  auto clients = run(io, connect_servers(io.get_executor(), {grower}, registry, [](const std::string&) {}));
+  REQUIRE(clients.size() == 1);
+  CHECK(registry.list().size() == 1);
+  CHECK(run_until_done(io, registry.call("grower__grow", Json::object(), {})).text == "grown");
+  for (int i = 0; i < 1000 && !registry.find("grower__second"); ++i) io.run_for(std::chrono::milliseconds(10));
+  CHECK(registry.find("grower__second"));
+  CHECK(registry.list().size() == 2);
+  for (auto& c : clients) run_until_done(io, scout::plugins::mcp::testing::close_client(*c));
+}
