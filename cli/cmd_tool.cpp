@@ -95,10 +95,12 @@ int run_tools(const ToolsArgs& a) {
   std::vector<std::string> health;
   bool all_healthy = true;
   for (const auto& server : config->mcp_servers) {
-    std::string problem;
+    // Shared with the client: a server may report later (a changed tool list), after this loop.
+    auto reported = std::make_shared<std::string>();
     const std::size_t before = (*registry)->list().size();
     auto connected = run_on(io, plugins::mcp::connect_servers(io.get_executor(), {server}, **registry,
-                                                              [&problem](const std::string& p) { problem += p; }));
+                                                              [reported](const std::string& p) { *reported += p; }));
+    const std::string problem = *reported;
     const bool up = connected && !connected->empty();
     all_healthy = all_healthy && up && problem.empty();
     if (up) {
@@ -169,9 +171,19 @@ int run_tool(const ToolArgs& a) {
     std::cerr << "scout tool: " << registry.error().message << "\n";
     return kExitModelError;
   }
+  std::vector<std::shared_ptr<plugins::mcp::McpClient>> mcp_clients;
   if (!builtin) {
     plugins::native::add_native_plugins(config->native_plugins, **registry,
                                         [](const std::string& problem) { std::cerr << "scout tool: " << problem << "\n"; });
+    // SERVER__TOOL: start only that MCP server.
+    const auto split = a.name.find("__");
+    for (const auto& server : config->mcp_servers) {
+      if ((*registry)->find(a.name) || split == std::string::npos || a.name.substr(0, split) != server.name) continue;
+      auto connected = run_on(io, plugins::mcp::connect_servers(
+                                      io.get_executor(), {server}, **registry,
+                                      [](const std::string& problem) { std::cerr << "scout tool: " << problem << "\n"; }));
+      if (connected) mcp_clients = std::move(*connected);
+    }
     if (!(*registry)->find(a.name)) {
       for (const auto& info : (*registry)->list()) known.push_back(info.name);
       std::cerr << "scout tool: unknown tool '" << a.name << "'; known tools: " << joined(known) << "\n";
@@ -224,6 +236,11 @@ int run_tool(const ToolArgs& a) {
     std::fflush(nullptr);
     std::_Exit(code);
   }
+  for (auto& client : mcp_clients)
+    run_on(io, [](std::shared_ptr<plugins::mcp::McpClient> c) -> asio::awaitable<bool> {
+      co_await c->close();
+      co_return true;
+    }(client));
   return code;
 }
 

@@ -101,6 +101,9 @@ class McpClient {
   asio::awaitable<Result<CallResult>> call_tool(std::string tool, Json arguments,
                                                 ProgressFn on_progress = {});  // by value: kept across suspensions
 
+  // Whether close() was called.
+  bool closed() const { return closed_; }
+
   // Ends the session: requests in flight fail, the server is shut down.
   asio::awaitable<void> close();
 

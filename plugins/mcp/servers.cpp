@@ -84,8 +84,9 @@ void add_tools(const std::shared_ptr<McpClient>& client, const McpServerConfig& 
 asio::awaitable<void> refresh_tools(std::weak_ptr<McpClient> weak, McpServerConfig server, tools::Registry* registry,
                                     std::function<void(const std::string&)> report) {
   auto client = weak.lock();
-  if (!client) co_return;
+  if (!client || client->closed()) co_return;
   auto tools = co_await client->list_tools();
+  if (client->closed()) co_return;  // the run ended meanwhile: nobody to tell
   if (!tools) {
     report("MCP server '" + server.name + "' changed its tools but could not list them: " + tools.error().message);
     co_return;

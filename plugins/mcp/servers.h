@@ -60,8 +60,9 @@ std::string registered_tool_name(const std::string& server, const std::string& t
 
 // Starts every server, registers its tools in `registry`, returns the live clients (close them
 // at the end of the run). Each failed server is reported and skipped. When a server announces
-// notifications/tools/list_changed, its new tools join the registry (which must outlive the
-// clients); `report` also carries OAuth sign-in prompts.
+// notifications/tools/list_changed, its new tools join the registry. The registry and whatever
+// `report` refers to must stay alive until the clients are closed: both are used on such a
+// change. `report` also carries OAuth sign-in prompts.
 asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
     asio::any_io_executor executor, std::vector<McpServerConfig> servers, tools::Registry& registry,
     std::function<void(const std::string&)> report,  // by value: a coroutine must own what it keeps across suspensions

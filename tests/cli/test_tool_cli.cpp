@@ -279,3 +279,20 @@ TEST_CASE("scout tool calls a native plugin's tool from the config, with the usu
   CHECK(unknown.exit_code == 2);
   CHECK_THAT(unknown.output, Contains("unknown tool 'count_wrds'") && Contains("count_words") && Contains("run_code"));
 }
+
+TEST_CASE("scout tool SERVER__TOOL starts only that MCP server and calls its tool", "[tool_cli][mcp]") {
+  const auto home = scratch("mcp-tool");
+  const std::string everything =
+      std::string(SCOUT_REFERENCE_DIR) + "/node_modules/@modelcontextprotocol/server-everything/dist/index.js";
+  write_file(home / "scout.toml", "[[plugins.mcp]]\nname = \"everything\"\ncommand = \"node\"\nargs = [\"" + everything +
+                                      "\", \"stdio\"]\n\n[[plugins.mcp]]\nname = \"broken\"\ncommand = \"/nonexistent/server\"\n");
+  const std::string config = " --config " + quote((home / "scout.toml").string());
+  auto sum = run_scout(home, "tool everything__get-sum '{\"a\": 4, \"b\": 5}'" + config);
+  INFO(sum.output);
+  CHECK(sum.exit_code == 0);
+  CHECK_THAT(sum.output, Contains("The sum of 4 and 5 is 9."));
+  CHECK_THAT(sum.output, !Contains("broken"));  // the other server was not started
+  auto unknown = run_scout(home, "tool everything__no-such-tool '{}'" + config);
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.output, Contains("unknown tool 'everything__no-such-tool'") && Contains("everything__echo"));
+}
