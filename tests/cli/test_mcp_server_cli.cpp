@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <regex>
 #include <set>
 
 #include <boost/asio/io_context.hpp>
@@ -28,6 +27,11 @@ using scout::plugins::mcp::testing::run;
 using Catch::Contains;
 
 namespace {
+
+// 32 lowercase hex digits: 128 random bits, as the server makes its session ids.
+bool is_session_id(const std::string& text) {
+  return text.size() == 32 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
 
 const auto quote = scout::test::shell_quote;
 const std::string kKey = "sk-scout-test-0123456789abcdef";
@@ -79,16 +83,16 @@ struct HttpScout {
     REQUIRE(spawned);
     process = std::move(*spawned);
     // Wait for the line naming the port (reading its stderr needs the io_context running).
-    const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)/mcp");
+    const std::string listening = "listening on http://127.0.0.1:";
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    std::smatch m;
     std::string tail;
     while (std::chrono::steady_clock::now() < give_up) {
       io.run_for(std::chrono::milliseconds(20));
       io.restart();
       tail = process->stderr_tail();
-      if (std::regex_search(tail, m, listening)) {
-        port = static_cast<std::uint16_t>(std::stoi(m[1]));
+      const auto at = tail.find(listening);
+      if (at != std::string::npos && tail.find("/mcp", at) != std::string::npos) {
+        port = static_cast<std::uint16_t>(std::stoi(tail.substr(at + listening.size())));
         return;
       }
     }
@@ -213,7 +217,7 @@ TEST_CASE("the official MCP TypeScript SDK client connects to scout mcp-server -
   INFO(r.output << "\nscout's stderr: " << server.process->stderr_tail());
   REQUIRE(r.exit_code == 0);
   const auto j = nlohmann::json::parse(r.output.substr(r.output.rfind('{', r.output.find("\"sessionId\""))));
-  CHECK(std::regex_match(j["sessionId"].get<std::string>(), std::regex("[0-9a-f]{32}")));
+  CHECK(is_session_id(j["sessionId"].get<std::string>()));
   CHECK(j["protocolVersion"] == "2025-11-25");
   CHECK(j["server"]["name"] == "scout");
   CHECK(j["capabilities"].contains("tools"));
@@ -252,7 +256,7 @@ TEST_CASE("scout mcp-server --http refuses foreign hosts and origins, missing or
   REQUIRE(init.status == 200);
   CHECK(init.header("Content-Type") == "application/json");
   const std::string session(init.header("Mcp-Session-Id"));
-  CHECK(std::regex_match(session, std::regex("[0-9a-f]{32}")));
+  CHECK(is_session_id(session));
   CHECK(nlohmann::json::parse(init.body)["result"]["protocolVersion"] == "2025-11-25");
   auto in_session = [&](Exchange e) { return with_header(std::move(e), "Mcp-Session-Id", session); };
 
