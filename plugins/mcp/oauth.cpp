@@ -90,26 +90,9 @@ std::optional<std::string> query_value(const std::string& url, const std::string
 
 using Params = std::vector<std::pair<std::string, std::string>>;
 
-// application/x-www-form-urlencoded (and query) encoding: all but ALPHA DIGIT - . _ ~ as %XX.
-std::string form_encode(std::string_view text) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
-  }
-  return out;
-}
-
 std::string encode_params(const Params& params) {
   std::string out;
-  for (const auto& [k, v] : params) out += (out.empty() ? "" : "&") + form_encode(k) + "=" + form_encode(v);
+  for (const auto& [k, v] : params) out += (out.empty() ? "" : "&") + http::percent_encode(k) + "=" + http::percent_encode(v);
   return out;
 }
 
@@ -348,7 +331,7 @@ struct OAuthSession::Impl {
     req.url = token_endpoint;
     req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
     if (auth_method == "client_secret_basic") {
-      const std::string pair = form_encode(client_id) + ":" + form_encode(client_secret);
+      const std::string pair = http::percent_encode(client_id) + ":" + http::percent_encode(client_secret);
       req.headers.emplace_back("Authorization",
                                "Basic " + base64(reinterpret_cast<const unsigned char*>(pair.data()), pair.size()));
     } else {

@@ -96,6 +96,10 @@ std::optional<std::string> refused_address_reason(const asio::ip::address& addre
 // hex "0x7f.1", short forms "127.1"), or as an IPv6 literal. nullopt for a host name.
 std::optional<asio::ip::address> parse_numeric_host(std::string_view host);
 
+// RFC 3986 percent-encoding for a query parameter or a form field: everything but ALPHA DIGIT
+// - . _ ~ is encoded, spaces included (as %20).
+std::string percent_encode(std::string_view text);
+
 using Header = std::pair<std::string, std::string>;
 
 struct Request {

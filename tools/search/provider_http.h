@@ -32,9 +32,7 @@ struct JsonRequest {
 // `options` is removed from every message, whatever the server echoed.
 asio::awaitable<Result<nlohmann::json>> fetch_json(JsonRequest request, const HttpProviderOptions& options);
 
-// RFC 3986 percent-encoding for a query parameter: everything but ALPHA DIGIT - . _ ~ is
-// encoded, spaces included (as %20).
-std::string percent_encode(std::string_view text);
+using http::percent_encode;  // query parameters (tools/http/http_client.h)
 
 // Text from a fragment of HTML such as search snippets: tags removed, character references
 // (&amp; &#39; &#x27; &nbsp; ...) decoded.
