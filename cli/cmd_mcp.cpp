@@ -30,6 +30,7 @@
 #include "cli/tool_view.h"
 #include "plugins/mcp/http_transport.h"
 #include "plugins/mcp/mcp_tool.h"
+#include "plugins/mcp/servers.h"
 #include "plugins/mcp/stdio_transport.h"
 
 namespace scout::cli {
@@ -132,10 +133,7 @@ int run_mcp(McpArgs a, std::vector<std::string> command, bool call) {
   auto client = std::make_shared<mcp::McpClient>(io.get_executor(), std::move(*transport), options);
   auto fail = [&](const std::string& message) {
     std::cerr << who << ": " << message << "\n";
-    run_on(io, [](mcp::McpClient& c) -> asio::awaitable<bool> {
-      co_await c.close();
-      co_return true;
-    }(*client));
+    run_on(io, mcp::close_clients({client}));
     return kExitModelError;
   };
 
@@ -183,10 +181,7 @@ int run_mcp(McpArgs a, std::vector<std::string> command, bool call) {
     }
     code = interrupted ? kExitInterrupted : invalid ? kExitUsage : result.is_error ? kExitTaskFailed : kExitOk;
   }
-  run_on(io, [](mcp::McpClient& c) -> asio::awaitable<bool> {
-    co_await c.close();
-    co_return true;
-  }(*client));
+  run_on(io, mcp::close_clients({client}));
   return code;
 }
 

@@ -133,11 +133,7 @@ int run_tools(const ToolsArgs& a) {
   if (a.check) {
     for (const auto& line : health) std::cerr << line << "\n";
   }
-  for (auto& client : clients)
-    run_on(io, [](std::shared_ptr<plugins::mcp::McpClient> c) -> asio::awaitable<bool> {
-      co_await c->close();
-      co_return true;
-    }(client));
+  run_on(io, plugins::mcp::close_clients(clients));
   return a.check && !all_healthy ? kExitTaskFailed : kExitOk;
 }
 
@@ -236,11 +232,7 @@ int run_tool(const ToolArgs& a) {
     std::fflush(nullptr);
     std::_Exit(code);
   }
-  for (auto& client : mcp_clients)
-    run_on(io, [](std::shared_ptr<plugins::mcp::McpClient> c) -> asio::awaitable<bool> {
-      co_await c->close();
-      co_return true;
-    }(client));
+  run_on(io, plugins::mcp::close_clients(mcp_clients));
   return code;
 }
 

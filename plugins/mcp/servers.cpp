@@ -132,4 +132,9 @@ asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
   co_return clients;
 }
 
+asio::awaitable<bool> close_clients(std::vector<std::shared_ptr<McpClient>> clients) {
+  for (auto& client : clients) co_await client->close();
+  co_return true;
+}
+
 }  // namespace scout::plugins::mcp

@@ -68,4 +68,8 @@ asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
     std::function<void(const std::string&)> report,  // by value: a coroutine must own what it keeps across suspensions
     ClientOptions base = {});                         // each server's options but its timeout (e.g. on_elicitation)
 
+// Closes each client in turn (servers shut down, sessions deleted); returns true when all are
+// closed, so a front end can run it to its end with one call.
+asio::awaitable<bool> close_clients(std::vector<std::shared_ptr<McpClient>> clients);
+
 }  // namespace scout::plugins::mcp
