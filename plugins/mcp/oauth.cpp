@@ -1,6 +1,5 @@
 #include "plugins/mcp/oauth.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -27,15 +26,8 @@ using Json = nlohmann::json;
 
 namespace {
 
-std::string base64(const unsigned char* data, std::size_t size) {
-  std::string out(4 * ((size + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 std::string base64url(const unsigned char* data, std::size_t size) {
-  std::string out = base64(data, size);
+  std::string out = http::base64_encode(std::string_view(reinterpret_cast<const char*>(data), size));
   for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
   while (!out.empty() && out.back() == '=') out.pop_back();
   return out;
@@ -333,7 +325,7 @@ struct OAuthSession::Impl {
     if (auth_method == "client_secret_basic") {
       const std::string pair = http::percent_encode(client_id) + ":" + http::percent_encode(client_secret);
       req.headers.emplace_back("Authorization",
-                               "Basic " + base64(reinterpret_cast<const unsigned char*>(pair.data()), pair.size()));
+                               "Basic " + http::base64_encode(pair));
     } else {
       form.emplace_back("client_id", client_id);
       if (auth_method == "client_secret_post") form.emplace_back("client_secret", client_secret);

@@ -100,6 +100,9 @@ std::optional<asio::ip::address> parse_numeric_host(std::string_view host);
 // - . _ ~ is encoded, spaces included (as %20).
 std::string percent_encode(std::string_view text);
 
+// RFC 4648 base64 with padding (Basic credentials, MCP's =?base64?…?= header values).
+std::string base64_encode(std::string_view bytes);
+
 using Header = std::pair<std::string, std::string>;
 
 struct Request {
