@@ -91,7 +91,7 @@ asio::awaitable<void> McpClient::read_loop() {
   }
 }
 
-asio::awaitable<Result<Json>> McpClient::request(std::string method, Json params) {
+asio::awaitable<Result<Response>> McpClient::exchange(std::string method, Json params, std::chrono::milliseconds timeout) {
   if (broken_) co_return make_error(*broken_);
   if (!reading_) {
     reading_ = true;
@@ -106,17 +106,15 @@ asio::awaitable<Result<Json>> McpClient::request(std::string method, Json params
     pending_.erase(id);
     co_return make_error(describe_failure(sent.error().message));
   }
-  pending->wake.expires_after(options_.request_timeout);
+  pending->wake.expires_after(timeout);
   const auto waited = co_await pending->wake.async_wait(asio::as_tuple(asio::use_awaitable));
   const boost::system::error_code ec = std::get<0>(waited);
   pending_.erase(id);
   const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
   if (pending->response) {
-    const Response& r = *pending->response;
-    if (r.ok()) co_return r.result();
-    if (r.error().code == error_code::transport_failure) co_return make_error(describe_failure(r.error().message));
-    co_return make_error("MCP server '" + name() + "' refused " + method + ": " + r.error().message + " (code " +
-                         std::to_string(r.error().code) + ")");
+    if (!pending->response->ok() && pending->response->error().code == error_code::transport_failure)
+      co_return make_error(describe_failure(pending->response->error().message));
+    co_return std::move(*pending->response);
   }
   if (pending->failure) co_return make_error(*pending->failure);
   // No answer: timed out, or the caller gave up. Tell the server to stop working on it.
@@ -130,27 +128,204 @@ asio::awaitable<Result<Json>> McpClient::request(std::string method, Json params
   (void)co_await transport_->send(cancel);
   if (timed_out)
     co_return make_error("MCP server '" + name() + "' did not answer " + method + " within " +
-                         std::to_string(options_.request_timeout.count() / 1000.0).substr(0, 5) + " s");
+                         std::to_string(timeout.count() / 1000.0).substr(0, 5) + " s");
   co_return make_error("the " + method + " request to MCP server '" + name() + "' was cancelled");
 }
 
-asio::awaitable<Result<ServerInfo>> McpClient::initialize() {
-  const auto& versions = supported_protocol_versions();
+namespace {
+
+bool is_unsupported_version(const ErrorObject& e) {
+  return e.code == error_code::unsupported_protocol_version || e.code == error_code::unsupported_protocol_version_draft;
+}
+
+// The revisions a server lists (data.supported of its refusal, supportedVersions of discover).
+std::vector<std::string> listed_versions(const Json* list) {
+  std::vector<std::string> out;
+  if (list && list->is_array())
+    for (const Json& v : *list)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+const Json* supported_in(const ErrorObject& e) {
+  if (!e.data || !e.data->is_object()) return nullptr;
+  const auto it = e.data->find("supported");
+  return it == e.data->end() ? nullptr : &*it;
+}
+
+// The first of `ours` (newest first) that the server also lists.
+std::optional<std::string> common_version(const std::vector<std::string>& ours, const std::vector<std::string>& theirs) {
+  for (const auto& v : ours)
+    if (std::find(theirs.begin(), theirs.end(), v) != theirs.end()) return v;
+  return std::nullopt;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& v : items) out += (out.empty() ? "" : ", ") + v;
+  return out.empty() ? "none" : out;
+}
+
+std::string scout_versions() {
+  std::vector<std::string> all = stateless_protocol_versions();
+  all.insert(all.end(), supported_protocol_versions().begin(), supported_protocol_versions().end());
+  return joined(all);
+}
+
+}  // namespace
+
+Json McpClient::client_capabilities() const {
   Json capabilities = Json::object();
   if (options_.on_elicitation) capabilities["elicitation"] = Json{{"form", Json::object()}};
-  Json params = {{"protocolVersion", versions.front()},
-                 {"capabilities", capabilities},
+  return capabilities;
+}
+
+Json McpClient::with_envelope(Json params) const {
+  if (!params.is_object()) params = Json::object();
+  Json& meta = params["_meta"];
+  if (!meta.is_object()) meta = Json::object();
+  meta["io.modelcontextprotocol/protocolVersion"] = stateless_version_;
+  meta["io.modelcontextprotocol/clientInfo"] = Json{{"name", options_.client_name}, {"version", options_.client_version}};
+  meta["io.modelcontextprotocol/clientCapabilities"] = client_capabilities();
+  return params;
+}
+
+std::string McpClient::refusal(const std::string& method, const ErrorObject& error) const {
+  return "MCP server '" + name() + "' refused " + method + ": " + error.message + " (code " + std::to_string(error.code) + ")";
+}
+
+void McpClient::warn(const std::string& what) const {
+  if (options_.on_warning) options_.on_warning(what);
+}
+
+asio::awaitable<Result<Json>> McpClient::request(std::string method, Json params) {
+  for (bool retried = false;; retried = true) {
+    Json sent = stateless_version_.empty() ? params : with_envelope(params);
+    auto answer = co_await exchange(method, std::move(sent), options_.request_timeout);
+    if (!answer) co_return Unexpected{answer.error()};
+    if (answer->ok()) co_return answer->result();
+    const ErrorObject& error = answer->error();
+    if (stateless_version_.empty() || !is_unsupported_version(error)) co_return make_error(refusal(method, error));
+    const auto theirs = listed_versions(supported_in(error));
+    const auto common = common_version(stateless_protocol_versions(), theirs);
+    if (!common || retried)
+      co_return make_error("MCP server '" + name() + "' refused " + method + " in protocol revision " + stateless_version_ +
+                           "; it speaks " + joined(theirs) + " and Scout speaks " + scout_versions());
+    stateless_version_ = *common;  // and send it again in that revision
+  }
+}
+
+asio::awaitable<std::optional<Result<ServerInfo>>> McpClient::discover(std::string version) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    stateless_version_ = version;
+    auto answer = co_await exchange(std::string("server/discover"), with_envelope(Json::object()), options_.probe_timeout);
+    std::vector<std::string> theirs;
+    if (answer && answer->ok()) {
+      const Json& r = answer->result();
+      const auto list = r.is_object() ? r.find("supportedVersions") : r.end();
+      if (!r.is_object() || list == r.end() || !list->is_array()) break;  // not a discover result
+      theirs = listed_versions(&*list);
+      if (const auto common = common_version(stateless_protocol_versions(), theirs)) {
+        stateless_version_ = *common;
+        ServerInfo info;
+        info.stateless = true;
+        info.protocol_version = *common;
+        const Json* server_info = nullptr;
+        if (const auto s = r.find("serverInfo"); s != r.end() && s->is_object()) server_info = &*s;
+        if (const auto m = r.find("_meta"); !server_info && m != r.end() && m->is_object())
+          if (const auto s = m->find("io.modelcontextprotocol/serverInfo"); s != m->end() && s->is_object()) server_info = &*s;
+        if (server_info) {
+          info.name = string_field(*server_info, "name");
+          info.version = string_field(*server_info, "version");
+        }
+        if (const auto c = r.find("capabilities"); c != r.end() && c->is_object()) info.capabilities = *c;
+        info.instructions = string_field(r, "instructions");
+        if (!info.name.empty()) name_ = info.name;
+        co_return Result<ServerInfo>(std::move(info));
+      }
+    } else if (answer && is_unsupported_version(answer->error())) {
+      theirs = listed_versions(supported_in(answer->error()));
+      const auto common = common_version(stateless_protocol_versions(), theirs);
+      if (common && attempt == 0) {
+        version = *common;  // ask again in a revision it speaks
+        continue;
+      }
+    } else {
+      break;  // an error that is not the stateless revision's, or no answer: an older server
+    }
+    // A stateless server with no stateless revision in common: one of the initialize-based ones,
+    // when it lists any Scout speaks, else nothing will do.
+    if (common_version(supported_protocol_versions(), theirs)) break;
+    stateless_version_.clear();
+    co_return Result<ServerInfo>(make_error("MCP server '" + name() + "' speaks protocol revisions " + joined(theirs) +
+                                            ", none of which Scout speaks (Scout speaks " + scout_versions() + ")"));
+  }
+  stateless_version_.clear();
+  co_return std::nullopt;
+}
+
+asio::awaitable<void> McpClient::listen_loop() {
+  listening_ = true;
+  listen_pause_ = std::make_shared<asio::steady_timer>(executor_);
+  int quick_ends = 0;
+  while (!closed_ && !broken_) {
+    const auto opened = std::chrono::steady_clock::now();
+    Json params = with_envelope(Json{{"notifications", {{"toolsListChanged", true}}}});
+    // Open until either side ends it: no deadline.
+    auto answer = co_await exchange(std::string("subscriptions/listen"), std::move(params), std::chrono::hours(24 * 365));
+    if (closed_ || broken_) break;
+    // The server ended it (or refused it): open it again, unless it keeps ending at once.
+    quick_ends = std::chrono::steady_clock::now() - opened > std::chrono::minutes(1) ? 0 : quick_ends + 1;
+    if (quick_ends >= 5) {
+      warn("MCP server '" + name() + "' keeps ending its subscriptions/listen stream" +
+           (answer && !answer->ok() ? " (" + answer->error().message + ")" : !answer ? " (" + answer.error().message + ")" : "") +
+           "; changes to its tools will not be noticed");
+      break;
+    }
+    listen_pause_->expires_after(std::chrono::seconds(quick_ends));
+    (void)co_await listen_pause_->async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  listening_ = false;
+}
+
+asio::awaitable<Result<ServerInfo>> McpClient::initialize() {
+  const auto& legacy = supported_protocol_versions();
+  const auto& stateless = stateless_protocol_versions();
+  const std::string wanted = options_.protocol_version;
+  auto listed = [](const std::vector<std::string>& list, const std::string& v) {
+    return std::find(list.begin(), list.end(), v) != list.end();
+  };
+  if (!wanted.empty() && listed(legacy, wanted)) co_return co_await handshake(wanted);
+  if (!wanted.empty() && !listed(stateless, wanted))
+    co_return make_error("protocol revision '" + wanted + "' is not one Scout speaks (Scout speaks " + scout_versions() + ")");
+  auto discovered = co_await discover(wanted.empty() ? stateless.front() : wanted);
+  if (!discovered) {
+    if (!wanted.empty())
+      co_return make_error("MCP server '" + name() + "' does not answer server/discover, so it does not speak protocol revision " +
+                           wanted + "; leave the revision unset to speak what it speaks");
+    co_return co_await handshake(legacy.front());
+  }
+  if (*discovered && options_.on_notification) {
+    const Json& caps = (*discovered)->capabilities;
+    const auto tools = caps.find("tools");
+    if (tools != caps.end() && tools->is_object() && tools->value("listChanged", false))
+      asio::co_spawn(executor_, listen_loop(), asio::detached);
+  }
+  co_return std::move(*discovered);
+}
+
+asio::awaitable<Result<ServerInfo>> McpClient::handshake(std::string version) {
+  const auto& versions = supported_protocol_versions();
+  Json params = {{"protocolVersion", version},
+                 {"capabilities", client_capabilities()},
                  {"clientInfo", {{"name", options_.client_name}, {"version", options_.client_version}}}};
   auto result = co_await request(std::string("initialize"), std::move(params));
   if (!result) co_return Unexpected{result.error()};
   ServerInfo info;
   info.protocol_version = string_field(*result, "protocolVersion");
-  if (std::find(versions.begin(), versions.end(), info.protocol_version) == versions.end()) {
-    std::string known;
-    for (const auto& v : versions) known += (known.empty() ? "" : ", ") + v;
+  if (std::find(versions.begin(), versions.end(), info.protocol_version) == versions.end())
     co_return make_error("MCP server '" + name() + "' speaks protocol revision '" + info.protocol_version +
-                         "', which Scout does not (Scout speaks " + known + ")");
-  }
+                         "', which Scout does not (Scout speaks " + scout_versions() + ")");
   if (const auto s = result->find("serverInfo"); s != result->end() && s->is_object()) {
     info.name = string_field(*s, "name");
     info.version = string_field(*s, "version");
@@ -185,6 +360,7 @@ asio::awaitable<Result<std::vector<McpTool>>> McpClient::list_tools() {
       if (const auto s = t.find("outputSchema"); s != t.end() && s->is_object()) tool.output_schema = *s;
       tools.push_back(std::move(tool));
     }
+    for (const std::string& notice : transport_->take_notices()) warn(notice);
     const std::string next = string_field(*result, "nextCursor");
     if (next.empty()) co_return tools;
     cursor = next;
@@ -193,15 +369,57 @@ asio::awaitable<Result<std::vector<McpTool>>> McpClient::list_tools() {
 }
 
 asio::awaitable<Result<CallResult>> McpClient::call_tool(std::string tool, Json arguments, ProgressFn on_progress) {
-  Json params = {{"name", tool}, {"arguments", arguments}};
+  const Json params = {{"name", tool}, {"arguments", arguments}};
+  Json first = params;
   std::string token_key;
   if (on_progress) {
     const Json token = "scout-progress-" + std::to_string(next_progress_token_++);
-    params["_meta"] = Json{{"progressToken", token}};
+    first["_meta"] = Json{{"progressToken", token}};
     token_key = token.dump();
     progress_[token_key] = std::move(on_progress);
   }
-  auto result = co_await request(std::string("tools/call"), std::move(params));
+  // Multi round-trip: an "input required" answer is met with the answers to its questions and
+  // the call is sent again (a new request id), until the result is complete.
+  constexpr int kMaxRounds = 16;
+  Json sent = first;
+  Result<Json> result = make_error("");
+  for (int round = 0;; ++round) {
+    result = co_await request(std::string("tools/call"), sent);
+    if (!result) break;
+    const auto type_it = result->is_object() ? result->find("resultType") : result->end();
+    const std::string type = type_it != result->end() && type_it->is_string() ? type_it->get<std::string>() : "complete";
+    if (type == "complete") break;
+    if (type != "input_required" && type != "incomplete") {
+      result = make_error("MCP server '" + name() + "' answered tools/call " + tool + " with resultType '" + type +
+                          "', which Scout does not know");
+      break;
+    }
+    if (round + 1 >= kMaxRounds) {
+      result = make_error("MCP server '" + name() + "' still wanted more input for tools/call " + tool + " after " +
+                          std::to_string(kMaxRounds) + " rounds");
+      break;
+    }
+    sent = first;
+    if (const auto asks = result->find("inputRequests"); asks != result->end() && asks->is_object()) {
+      Json answers = Json::object();
+      std::optional<std::string> unanswerable;
+      for (const auto& [key, ask] : asks->items()) {
+        const std::string method = ask.is_object() ? string_field(ask, "method") : std::string();
+        const Json ask_params = ask.is_object() ? ask.value("params", Json::object()) : Json::object();
+        if (method == "elicitation/create")
+          answers[key] = options_.on_elicitation ? options_.on_elicitation(name(), ask_params) : decline_elicitation(ask_params);
+        else
+          unanswerable = method.empty() ? std::string("an input request without a method") : method;
+      }
+      if (unanswerable) {
+        result = make_error("MCP server '" + name() + "' asked for " + *unanswerable + " during tools/call " + tool +
+                            ", which Scout does not provide");
+        break;
+      }
+      sent["inputResponses"] = std::move(answers);
+    }
+    if (const auto state = result->find("requestState"); state != result->end()) sent["requestState"] = *state;
+  }
   if (!token_key.empty()) progress_.erase(token_key);
   if (!result) co_return Unexpected{result.error()};
   CallResult out;
@@ -215,6 +433,13 @@ asio::awaitable<void> McpClient::close() {
   if (closed_) co_return;
   closed_ = true;
   fail_all("the connection to MCP server '" + name() + "' was closed");
+  if (listen_pause_) listen_pause_->cancel();
+  // The subscription loop holds this client: let it see the close and end first.
+  asio::steady_timer tick(executor_);
+  for (int i = 0; listening_ && i < 200; ++i) {
+    tick.expires_after(std::chrono::milliseconds(5));
+    (void)co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
   co_await transport_->close();
 }
 

@@ -1,17 +1,30 @@
-// McpClient: one connection to an MCP server — the initialize handshake, tools/list (every page),
-// tools/call — over a transport, with requests matched to responses by id while a reader
-// coroutine takes whatever the server sends.
+// McpClient: one connection to an MCP server — agreeing on a protocol revision, tools/list
+// (every page), tools/call — over a transport, with requests matched to responses by id while a
+// reader coroutine takes whatever the server sends.
 //
-//   initialize()  sends the newest protocol revision Scout speaks; the server answers with the
-//                 one it chose, which must be one Scout speaks (else an error naming both);
-//                 then notifications/initialized.
+//   initialize()  agrees on a revision. Scout first asks server/discover, the stateless
+//                 revision's (2026-07-28) way: a server that answers speaks it, and from then on
+//                 every request carries the revision, Scout's identity and its capabilities in
+//                 params._meta — no handshake, no session. A server that answers anything else
+//                 (an unknown method, "not initialized", an HTTP error without a JSON-RPC error
+//                 in it) or nothing within probe_timeout predates that revision: Scout falls back
+//                 to the initialize handshake, offering the newest initialize-based revision.
+//                 Either way the server must end up on a revision Scout speaks, else the error
+//                 names both sides' revisions. A stateless server that refuses a request's
+//                 revision ("Unsupported protocol version", listing its own) gets the request
+//                 again with one both speak, once.
 //   list_tools()  follows nextCursor until the last page.
-//   call_tool()   the result's content blocks, structuredContent and isError.
+//   call_tool()   the result's content blocks, structuredContent and isError. A stateless server
+//                 may answer "input required" instead (multi round-trip requests): Scout answers
+//                 its elicitation questions (ClientOptions::on_elicitation, else a decline) and
+//                 sends the call again with the answers and the server's requestState, untouched.
 //
 // What the server sends on its own: responses complete their request; notifications go to
 // ClientOptions::on_notification (progress for a call to that call's reporter); requests get an
 // answer (ping → {}, elicitation/create → ClientOptions::on_elicitation or a decline, anything
-// else → "method not found"), so a server never waits on Scout.
+// else → "method not found"), so a server never waits on Scout. A stateless server sends list
+// changes only on a subscriptions/listen stream, which Scout keeps open (and reopens) when the
+// server offers tools.listChanged and on_notification is set.
 //
 // Every request has a deadline (ClientOptions::request_timeout): when it passes, or the caller's
 // coroutine is cancelled, the server is sent notifications/cancelled for it and the call ends
@@ -40,11 +53,26 @@
 
 namespace scout::plugins::mcp {
 
-// The revisions Scout speaks, newest first.
+// The initialize-based revisions Scout speaks, newest first.
 inline const std::vector<std::string>& supported_protocol_versions() {
   static const std::vector<std::string> versions{"2025-11-25", "2025-06-18", "2025-03-26"};
   return versions;
 }
+
+// The stateless revisions Scout speaks (no handshake; each request carries its revision), newest
+// first.
+inline const std::vector<std::string>& stateless_protocol_versions() {
+  static const std::vector<std::string> versions{"2026-07-28"};
+  return versions;
+}
+
+namespace error_code {
+// A stateless server's "Unsupported protocol version", whose data.supported lists its revisions.
+// The draft has used two codes (-32004 in the specification's text, -32022 in the official
+// conformance suite); both are recognized.
+inline constexpr std::int64_t unsupported_protocol_version = -32022;
+inline constexpr std::int64_t unsupported_protocol_version_draft = -32004;
+}  // namespace error_code
 
 struct ClientOptions {
   std::chrono::milliseconds request_timeout{60000};
@@ -52,8 +80,18 @@ struct ClientOptions {
   std::string client_version = "0.1.0";
   std::function<void(const Notification&)> on_notification;
   // Answers the server's elicitation/create requests. When set, the elicitation capability is
-  // declared at initialize; when not, a server that asks anyway is declined.
+  // declared (at initialize, or on every stateless request); when not, a server that asks anyway
+  // is declined.
   ElicitationHandler on_elicitation;
+  // The revision to speak: empty asks the server (see initialize()); one from either list above
+  // speaks only that one.
+  std::string protocol_version;
+  // How long server/discover may go unanswered before the server is taken for one that
+  // predates it (some ignore unknown methods before initialize).
+  std::chrono::milliseconds probe_timeout{10000};
+  // What the user should hear that is not a failure: a tool refused for breaking a rule of the
+  // protocol, a subscription the server keeps ending.
+  std::function<void(const std::string&)> on_warning;
 };
 
 struct ServerInfo {
@@ -62,6 +100,7 @@ struct ServerInfo {
   std::string protocol_version;
   Json capabilities = Json::object();
   std::string instructions;
+  bool stateless = false;  // the server speaks a stateless revision (no session)
 };
 
 struct McpTool {
@@ -94,6 +133,7 @@ class McpClient {
   // The server's name: what it calls itself once initialized, else its command's name.
   const std::string& name() const { return name_; }
 
+  // Agrees on a protocol revision (see above); the server's name, revision and capabilities.
   asio::awaitable<Result<ServerInfo>> initialize();
   asio::awaitable<Result<std::vector<McpTool>>> list_tools();
   // With on_progress, the call carries a progress token and the server's progress reports for
@@ -118,7 +158,21 @@ class McpClient {
     explicit Pending(asio::any_io_executor ex) : wake(ex, asio::steady_timer::time_point::max()) {}
   };
 
+  // One request and its answer (a result or the server's error), or why none came: timed out,
+  // cancelled, the connection failed.
+  asio::awaitable<Result<Response>> exchange(std::string method, Json params, std::chrono::milliseconds timeout);
+  // A request with the stateless envelope when one is spoken, retried once on another revision
+  // when the server refuses this one; the result, or an error written for the user.
   asio::awaitable<Result<Json>> request(std::string method, Json params);
+  asio::awaitable<Result<ServerInfo>> handshake(std::string version);  // the initialize-based way
+  // server/discover: the server's info when it speaks a stateless revision Scout speaks, nullopt
+  // when it predates them, an error when it speaks only revisions Scout does not.
+  asio::awaitable<std::optional<Result<ServerInfo>>> discover(std::string version);
+  asio::awaitable<void> listen_loop();  // keeps a subscriptions/listen stream open
+  Json with_envelope(Json params) const;
+  Json client_capabilities() const;
+  std::string refusal(const std::string& method, const ErrorObject& error) const;
+  void warn(const std::string& what) const;
   asio::awaitable<void> read_loop();
   void fail_all(const std::string& why);
   std::string describe_failure(const std::string& what) const;
@@ -134,6 +188,9 @@ class McpClient {
   std::optional<std::string> broken_;  // the connection is gone: why
   bool reading_ = false;
   bool closed_ = false;
+  std::string stateless_version_;  // the stateless revision spoken; empty for initialize-based ones
+  bool listening_ = false;         // listen_loop() runs
+  std::shared_ptr<asio::steady_timer> listen_pause_;
 };
 
 }  // namespace scout::plugins::mcp

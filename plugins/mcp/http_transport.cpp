@@ -5,6 +5,7 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -14,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "plugins/mcp/http_headers.h"
 #include "tools/http/http_client.h"
 #include "tools/http/sse.h"
 
@@ -34,6 +36,12 @@ struct HttpTransport::State {
   std::string session_id;
   std::string protocol_version;
   std::optional<RequestId> initialize_id;  // the initialize request, while its answer is awaited
+  // The stateless revision: the client's last request carried it in _meta. Its rules apply then:
+  // request headers, tools/list screened for bad x-mcp-header annotations.
+  bool stateless = false;
+  std::set<std::string> tools_list_requests;   // id_text of tools/list requests awaiting answers
+  std::map<std::string, Json> tool_schemas;    // tool name → inputSchema, for Mcp-Param-* headers
+  std::vector<std::string> notices;            // for take_notices()
 
   std::deque<Message> inbox;
   asio::steady_timer inbox_wake;
@@ -54,15 +62,37 @@ struct HttpTransport::State {
       }
       initialize_id.reset();
     }
+    if (auto* r = std::get_if<Response>(&message); r && tools_list_requests.erase(id_text(r->id)) && r->ok())
+      screen_tools(std::get<Json>(r->outcome));
     inbox.push_back(std::move(message));
     inbox_wake.cancel();
+  }
+
+  // Drops the tools whose x-mcp-header annotations break the rules (with a notice) and learns
+  // the schemas of the others.
+  void screen_tools(Json& result) {
+    const auto list = result.is_object() ? result.find("tools") : result.end();
+    if (list == result.end() || !list->is_array()) return;
+    Json kept = Json::array();
+    for (Json& tool : *list) {
+      const std::string tool_name = tool.is_object() ? tool.value("name", "") : "";
+      const Json schema = tool.is_object() ? tool.value("inputSchema", Json::object()) : Json::object();
+      if (const auto problem = header_annotation_problem(schema)) {
+        notices.push_back("MCP server '" + name + "': tool '" + tool_name + "' left out: " + *problem);
+        continue;
+      }
+      if (!tool_name.empty()) tool_schemas[tool_name] = schema;
+      kept.push_back(std::move(tool));
+    }
+    *list = std::move(kept);
   }
 
   void fail_request(const RequestId& id, std::string why) {
     deliver(Response{id, ErrorObject{error_code::transport_failure, std::move(why), std::nullopt}});
   }
 
-  std::vector<http::Header> headers(bool post, const std::string& last_event_id) const {
+  // `extra`: the message's own headers (a stateless request's MCP-Protocol-Version, Mcp-Method…).
+  std::vector<http::Header> headers(bool post, const std::string& last_event_id, const HeaderList& extra) const {
     std::vector<http::Header> h(endpoint.headers.begin(), endpoint.headers.end());
     if (endpoint.oauth && !endpoint.oauth->access_token().empty()) {
       std::erase_if(h, [](const http::Header& x) { return x.first == "Authorization" || x.first == "authorization"; });
@@ -71,8 +101,10 @@ struct HttpTransport::State {
     h.emplace_back("Accept", post ? "application/json, text/event-stream" : "text/event-stream");
     if (post) h.emplace_back("Content-Type", "application/json");
     if (!session_id.empty()) h.emplace_back("Mcp-Session-Id", session_id);
-    if (!protocol_version.empty()) h.emplace_back("MCP-Protocol-Version", protocol_version);
+    const bool own_version = std::any_of(extra.begin(), extra.end(), [](const auto& x) { return x.first == "MCP-Protocol-Version"; });
+    if (!protocol_version.empty() && !own_version) h.emplace_back("MCP-Protocol-Version", protocol_version);
     if (!last_event_id.empty()) h.emplace_back("Last-Event-ID", last_event_id);
+    h.insert(h.end(), extra.begin(), extra.end());
     return h;
   }
 
@@ -210,11 +242,12 @@ std::string status_problem(const StatePtr& st, const http::Response& r, const st
   return text;
 }
 
-http::Request make_request(const StatePtr& st, std::string method, std::string body, const std::string& last_event_id) {
+http::Request make_request(const StatePtr& st, std::string method, std::string body, const std::string& last_event_id,
+                           const HeaderList& extra = {}) {
   http::Request req;
   req.method = std::move(method);
   req.url = st->endpoint.url;
-  req.headers = st->headers(req.method == "POST", last_event_id);
+  req.headers = st->headers(req.method == "POST", last_event_id, extra);
   req.body = std::move(body);
   return req;
 }
@@ -230,20 +263,30 @@ bool gone(const StatePtr& st, const http::HttpResult<http::Response>& r) {
 }
 
 // A request's POST: its answer as JSON, or an event stream resumed by GET until the answer comes.
-asio::awaitable<void> post_request(StatePtr st, std::uint64_t stream, RequestId id, std::string method, std::string body) {
+// A stateless server answers a request it refuses (an unsupported revision, an unknown method, a
+// header mismatch) with a 4xx whose body is a JSON-RPC error: that error, for the request's id.
+std::optional<Response> error_in_body(const http::Response& r, const RequestId& id) {
+  auto message = parse_message(r.body);
+  auto* response = message ? std::get_if<Response>(&*message) : nullptr;
+  if (!response || response->ok()) return std::nullopt;
+  return Response{id, response->error()};
+}
+
+asio::awaitable<void> post_request(StatePtr st, std::uint64_t stream, RequestId id, std::string method, std::string body,
+                                   HeaderList extra, bool stateless) {
   const std::string key = id_text(id);
   auto finish = [&] {
     st->streams.erase(stream);
     st->stream_of_request.erase(key);
   };
-  Exchange x = co_await exchange(st, make_request(st, "POST", body, ""), id, method == "initialize");
+  Exchange x = co_await exchange(st, make_request(st, "POST", body, "", extra), id, method == "initialize");
   for (int attempt = 0; wants_authorization(st, x.response) && attempt < kMaxAuthorizations; ++attempt) {
     const std::string failed = co_await authorize(st, std::string(x.response->header("WWW-Authenticate")));
     if (!failed.empty()) {
       st->fail_request(id, failed);
       co_return finish();
     }
-    x = co_await exchange(st, make_request(st, "POST", body, ""), id, method == "initialize");
+    x = co_await exchange(st, make_request(st, "POST", body, "", extra), id, method == "initialize");
   }
   if (gone(st, x.response)) co_return finish();
   if (!x.response) {
@@ -251,7 +294,10 @@ asio::awaitable<void> post_request(StatePtr st, std::uint64_t stream, RequestId 
     co_return finish();
   }
   if (x.response->status / 100 != 2) {
-    st->fail_request(id, status_problem(st, *x.response, method));
+    if (auto refused = stateless && x.response->status / 100 == 4 ? error_in_body(*x.response, id) : std::nullopt)
+      st->deliver(std::move(*refused));
+    else
+      st->fail_request(id, status_problem(st, *x.response, method));
     co_return finish();
   }
   if (!x.malformed.empty()) {
@@ -322,6 +368,32 @@ asio::awaitable<void> listen(StatePtr st, std::uint64_t stream) {
   st->streams.erase(stream);
 }
 
+// The stateless revision a request declares in params._meta; empty when it declares none.
+std::string stateless_version(const std::optional<Json>& params) {
+  if (!params || !params->is_object()) return {};
+  const auto meta = params->find("_meta");
+  if (meta == params->end() || !meta->is_object()) return {};
+  const auto v = meta->find("io.modelcontextprotocol/protocolVersion");
+  return v != meta->end() && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+// A stateless message's own headers: its revision, method and name, and for a tools/call the
+// arguments the tool's schema asks to see mirrored.
+HeaderList stateless_headers(const HttpTransport::State& st, const std::string& method, const std::optional<Json>& params) {
+  HeaderList h{{"MCP-Protocol-Version", st.protocol_version}};
+  const HeaderList standard = standard_request_headers(method, params ? &*params : nullptr);
+  h.insert(h.end(), standard.begin(), standard.end());
+  if (method == "tools/call" && params && params->is_object()) {
+    const auto schema = st.tool_schemas.find(params->value("name", ""));
+    const auto args = params->find("arguments");
+    if (schema != st.tool_schemas.end() && args != params->end()) {
+      const HeaderList mirrored = parameter_headers(schema->second, *args);
+      h.insert(h.end(), mirrored.begin(), mirrored.end());
+    }
+  }
+  return h;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<HttpTransport>> HttpTransport::open(asio::any_io_executor executor, HttpEndpoint endpoint,
@@ -349,15 +421,30 @@ const std::string& HttpTransport::name() const { return state_->name; }
 
 std::string HttpTransport::session_id() const { return state_->session_id; }
 
+std::vector<std::string> HttpTransport::take_notices() { return std::exchange(state_->notices, {}); }
+
 asio::awaitable<Result<void>> HttpTransport::send(const Message& message) {
   StatePtr st = state_;
   if (st->closed) co_return make_error("the connection to MCP server '" + st->name + "' is closed");
   if (const auto* request = std::get_if<Request>(&message)) {
     // Answered on its own stream, read in the background: the caller awaits the response.
     if (request->method == "initialize") st->initialize_id = request->id;
+    HeaderList extra;
+    const std::string version = stateless_version(request->params);
+    if (!version.empty()) {
+      st->stateless = true;
+      st->protocol_version = version;
+      extra = stateless_headers(*st, request->method, request->params);
+      if (request->method == "tools/list") st->tools_list_requests.insert(id_text(request->id));
+    } else if (st->stateless) {
+      // Back to an initialize-based revision (a failed probe): no version until one is agreed.
+      st->stateless = false;
+      st->protocol_version.clear();
+    }
     auto [stream, signal] = st->open_stream();
     st->stream_of_request[id_text(request->id)] = stream;
-    asio::co_spawn(st->executor, post_request(st, stream, request->id, request->method, serialize(message)),
+    asio::co_spawn(st->executor,
+                   post_request(st, stream, request->id, request->method, serialize(message), std::move(extra), !version.empty()),
                    asio::bind_cancellation_slot(signal->slot(), asio::detached));
     co_return Result<void>{};
   }
@@ -374,11 +461,12 @@ asio::awaitable<Result<void>> HttpTransport::send(const Message& message) {
   }
   const std::string what = note ? note->method : "a response";
   const std::string body = serialize(message);
-  auto r = co_await st->client.fetch(make_request(st, "POST", body, ""), st->http_options());
+  const HeaderList extra = note && st->stateless ? stateless_headers(*st, note->method, note->params) : HeaderList{};
+  auto r = co_await st->client.fetch(make_request(st, "POST", body, "", extra), st->http_options());
   for (int attempt = 0; wants_authorization(st, r) && attempt < kMaxAuthorizations; ++attempt) {
     const std::string failed = co_await authorize(st, std::string(r->header("WWW-Authenticate")));
     if (!failed.empty()) co_return make_error(failed);
-    r = co_await st->client.fetch(make_request(st, "POST", body, ""), st->http_options());
+    r = co_await st->client.fetch(make_request(st, "POST", body, "", extra), st->http_options());
   }
   if (!r) co_return make_error("could not reach MCP server '" + st->name + "' (" + st->endpoint.url + ") to send " +
                                what + ": " + r.error().message);

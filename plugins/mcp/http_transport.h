@@ -1,5 +1,6 @@
-// HttpTransport: MCP's Streamable HTTP transport, client side (revisions 2025-06-18 and
-// 2025-11-25). One endpoint URL takes every message as a POST; the server answers each one:
+// HttpTransport: MCP's Streamable HTTP transport, client side (revisions 2025-03-26 to
+// 2025-11-25, and the stateless 2026-07-28). One endpoint URL takes every message as a POST;
+// the server answers each one:
 //
 //   POST request  ──▶  200 application/json   one JSON-RPC response
 //                 ──▶  200 text/event-stream  server requests and notifications, then the response
@@ -10,6 +11,14 @@
 // Session: the Mcp-Session-Id header the server returns with its initialize answer is sent
 // back on every later request, with MCP-Protocol-Version set to the negotiated revision (both
 // read by watching the initialize exchange pass, so McpClient need not know about HTTP).
+//
+// Stateless revision (a request that carries io.modelcontextprotocol/protocolVersion in its
+// params._meta): no session and no GET stream; each POST carries MCP-Protocol-Version equal to
+// that _meta value, Mcp-Method, Mcp-Name (tools/call, prompts/get, resources/read) and, for a
+// tools/call, Mcp-Param-* headers for the arguments the tool's x-mcp-header annotations name
+// (http_headers.h). tools/list answers are screened: a tool with invalid annotations is left
+// out, with a notice (take_notices). A 4xx answer whose body is a JSON-RPC error (an unsupported
+// revision, an unknown method) is delivered as that error, for the client to act on.
 //
 // Streams that break: an event stream that ends before its request's response arrived is
 // resumed with a GET carrying Last-Event-ID, after the server's `retry` time (1 s when it gave
@@ -70,6 +79,7 @@ class HttpTransport final : public Transport {
   asio::awaitable<Result<void>> send(const Message& message) override;
   asio::awaitable<Result<Message>> receive() override;
   std::string diagnostics() const override { return {}; }
+  std::vector<std::string> take_notices() override;
   asio::awaitable<void> close(std::chrono::milliseconds grace = std::chrono::milliseconds(2000)) override;
 
   // The session the server assigned, empty when it uses none.

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -44,6 +45,10 @@ class Transport {
   // What the server said about itself when things went wrong (a process's stderr tail, an HTTP
   // error body); may be empty.
   virtual std::string diagnostics() const = 0;
+
+  // What the transport did on its own that the user should hear about (a tool it refused for
+  // breaking one of the transport's rules), each once.
+  virtual std::vector<std::string> take_notices() { return {}; }
 
   // "exited with status N" and the like, once the server is known to be gone.
   virtual std::optional<std::string> exit_status() const { return std::nullopt; }

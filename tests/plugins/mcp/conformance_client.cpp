@@ -7,6 +7,8 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -32,21 +34,61 @@ std::optional<std::pair<std::string, Json>> call_for(const std::string& scenario
   return std::nullopt;
 }
 
-asio::awaitable<int> drive(McpClient& client, std::string scenario) {
+// Scenarios whose server checks how the client calls each tool it offers.
+bool calls_every_tool(const std::string& scenario) {
+  return scenario == "sep-2322-client-request-state" || scenario == "http-standard-headers" ||
+         scenario == "http-invalid-tool-headers";
+}
+
+// Arguments that satisfy a schema's required properties, as a model would fill them in.
+Json sample_arguments(const Json& schema) {
+  Json args = Json::object();
+  const Json properties = schema.value("properties", Json::object());
+  for (const Json& name : schema.value("required", Json::array())) {
+    if (!name.is_string()) continue;
+    const Json property = properties.value(name.get<std::string>(), Json::object());
+    const std::string type = property.value("type", Json("string")).is_string() ? property.value("type", "string") : "string";
+    args[name.get<std::string>()] = type == "integer" ? Json(1)
+                                    : type == "number"  ? Json(1.5)
+                                    : type == "boolean" ? Json(true)
+                                    : type == "object"  ? Json::object()
+                                    : type == "array"   ? Json::array()
+                                                        : Json("sample");
+  }
+  return args;
+}
+
+asio::awaitable<int> drive(McpClient& client, std::string scenario, Json context) {
   int status = 0;
   auto fail = [&](const std::string& what, const std::string& why) {
     std::cerr << "conformance client: " << what << " failed: " << why << "\n";
     status = 1;
   };
+  std::vector<std::pair<std::string, Json>> calls;
   if (auto info = co_await client.initialize(); !info) {
     fail("initialize", info.error().message);
   } else {
-    std::cerr << "initialized: " << info->name << " (protocol " << info->protocol_version << ")\n";
-    if (auto tools = co_await client.list_tools(); !tools) fail("tools/list", tools.error().message);
-    if (const auto call = call_for(scenario)) {
-      auto result = co_await client.call_tool(call->first, call->second);
-      if (!result) fail("tools/call " + call->first, result.error().message);
-      else std::cerr << "tools/call " << call->first << ": " << result->content.dump() << "\n";
+    std::cerr << "initialized: " << info->name << " (protocol " << info->protocol_version
+              << (info->stateless ? ", stateless" : "") << ")\n";
+    auto tools = co_await client.list_tools();
+    if (!tools) fail("tools/list", tools.error().message);
+    // The calls the scenario's context asks for, else what the scenario is known to expect.
+    if (context.contains("toolCalls") && context["toolCalls"].is_array()) {
+      for (const Json& c : context["toolCalls"])
+        calls.emplace_back(c.value("name", ""), c.value("arguments", Json::object()));
+    } else if (const auto call = call_for(scenario)) {
+      calls.push_back(*call);
+    } else if (tools && calls_every_tool(scenario)) {
+      for (const McpTool& t : *tools) calls.emplace_back(t.name, sample_arguments(t.input_schema));
+    } else if (tools && scenario == "json-schema-2020-12-preservation") {
+      // Hand the focal tool's schema back as received: what the client kept of it.
+      for (const McpTool& t : *tools)
+        if (t.name == "json_schema_2020_12_tool") calls.emplace_back("json_schema_echo", Json{{"schema", t.input_schema}});
+    }
+    for (const auto& [name, arguments] : calls) {
+      auto result = co_await client.call_tool(name, arguments);
+      if (!result) fail("tools/call " + name, result.error().message);
+      else std::cerr << "tools/call " << name << ": " << result->content.dump() << "\n";
     }
   }
   co_await client.close();
@@ -64,6 +106,11 @@ int main(int argc, char** argv) {
   const std::string scenario = scenario_env;
   const std::string url = argv[argc - 1];
   asio::io_context io;
+  Json context = Json::object();
+  if (const char* text = std::getenv("MCP_CONFORMANCE_CONTEXT")) {
+    context = Json::parse(text, nullptr, false);
+    if (!context.is_object()) context = Json::object();
+  }
   HttpEndpoint endpoint{url, {}, "conformance", "", nullptr};
   if (scenario.rfind("auth/", 0) == 0) {
     // The suite's authorization server approves at once: the headless authorizer reads its
@@ -71,13 +118,8 @@ int main(int argc, char** argv) {
     OAuthClientConfig oauth;
     oauth.client_name = "scout-conformance-client";
     oauth.client_metadata_url = "https://conformance-test.local/client-metadata.json";
-    if (const char* context = std::getenv("MCP_CONFORMANCE_CONTEXT")) {
-      const Json c = Json::parse(context, nullptr, false);
-      if (c.is_object()) {
-        oauth.client_id = c.value("client_id", "");
-        oauth.client_secret = c.value("client_secret", "");
-      }
-    }
+    oauth.client_id = context.value("client_id", "");
+    oauth.client_secret = context.value("client_secret", "");
     endpoint.oauth = std::make_shared<OAuthSession>(io.get_executor(), url, oauth, headless_authorizer(io.get_executor()));
   }
   auto transport = HttpTransport::open(io.get_executor(), std::move(endpoint));
@@ -89,6 +131,7 @@ int main(int argc, char** argv) {
   options.request_timeout = std::chrono::seconds(20);
   options.client_name = "scout-conformance-client";
   // Accept every question with nothing typed: what is sent is the schema's defaults.
+  options.on_warning = [](const std::string& what) { std::cerr << "warning: " << what << "\n"; };
   options.on_elicitation = [](const std::string&, const Json& params) {
     Json content = Json::object();
     apply_elicitation_defaults(params.value("requestedSchema", Json::object()), content);
@@ -97,7 +140,7 @@ int main(int argc, char** argv) {
   McpClient client(io.get_executor(), std::move(*transport), options);
   std::optional<int> status;
   asio::co_spawn(
-      io, [&]() -> asio::awaitable<void> { status = co_await drive(client, scenario); }, asio::detached);
+      io, [&]() -> asio::awaitable<void> { status = co_await drive(client, scenario, context); }, asio::detached);
   while (!status && io.run_one()) {
   }
   return status.value_or(1);

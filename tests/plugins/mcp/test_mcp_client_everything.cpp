@@ -87,14 +87,19 @@ TEST_CASE("a request the server does not answer in time is cancelled with a clea
   close(io, client);
 }
 
+// What a server from before the stateless revision says to Scout's server/discover probe (the
+// first request, id 1), in sh.
+const std::string kRefuseProbe =
+    "read line; echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32601,\"message\":\"Method not found\"}}'; ";
+
 TEST_CASE("a server that dies mid-session fails its requests with its name, status and stderr", "[mcp]") {
   asio::io_context io;
   // Answers initialize, then exits with a message on stderr when the next request arrives.
   auto transport = StdioTransport::spawn(
       io.get_executor(),
       StdioCommand{"sh",
-                   {"-c",
-                    "read line; echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"protocolVersion\":\"2025-06-18\","
+                   {"-c", kRefuseProbe +
+                    "read line; echo '{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"protocolVersion\":\"2025-06-18\","
                     "\"capabilities\":{},\"serverInfo\":{\"name\":\"fragile\",\"version\":\"0\"}}}'; "
                     "read line; read line; echo 'panic: out of cheese' >&2; exit 7"},
                    {},
@@ -119,8 +124,8 @@ TEST_CASE("a server that speaks another protocol revision is refused, naming bot
   auto transport = StdioTransport::spawn(
       io.get_executor(),
       StdioCommand{"sh",
-                   {"-c",
-                    "read line; echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"protocolVersion\":\"2024-01-01\","
+                   {"-c", kRefuseProbe +
+                    "read line; echo '{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"protocolVersion\":\"2024-01-01\","
                     "\"capabilities\":{},\"serverInfo\":{\"name\":\"old\",\"version\":\"0\"}}}'; sleep 5"},
                    {},
                    "old"});
