@@ -394,6 +394,11 @@ class ConfigReader {
             s.oauth_redirect_port = static_cast<int>(port);
           } else if (name == "url") {
             problem = string_field(s.url)(v);
+          } else if (name == "protocol") {
+            problem = string_field(s.protocol)(v);
+            if (!problem && !s.protocol.empty() && !plugins::mcp::speaks_protocol_version(s.protocol))
+              problem = "Scout does not speak protocol revision '" + s.protocol + "' (it speaks " +
+                        plugins::mcp::spoken_protocol_versions() + "); leave it out to speak what the server speaks";
           } else if (name == "allow" || name == "deny") {
             problem = string_list_field(name == "allow" ? s.allow : s.deny)(v);
           } else if (name == "env" || name == "headers") {
@@ -414,7 +419,7 @@ class ConfigReader {
           } else {
             return at(v, "unknown key '" + name +
                              "' in [[plugins.mcp]]; known keys: name, command, args, env, sandbox, sandbox_paths, sandbox_network, url, headers, oauth, oauth_client_id, "
-                             "oauth_client_secret, oauth_redirect_port, allow, deny, timeout_s");
+                             "oauth_client_secret, oauth_redirect_port, protocol, allow, deny, timeout_s");
           }
           if (problem) return at(v, "[[plugins.mcp]] " + name + ": " + *problem);
         }

@@ -46,6 +46,7 @@ struct McpArgs {
   bool json = false;
   bool oauth = false;            // --oauth: sign in with a browser when the server asks
   std::string oauth_client_id;   // --oauth-client-id: a client its operator registered
+  std::string protocol;          // --protocol: the revision to speak (default: what the server speaks)
   double timeout_s = 60;
 };
 
@@ -130,6 +131,8 @@ int run_mcp(McpArgs a, std::vector<std::string> command, bool call) {
   }
   mcp::ClientOptions options;
   options.request_timeout = std::chrono::milliseconds(static_cast<long long>(a.timeout_s * 1000));
+  options.protocol_version = a.protocol;
+  options.on_warning = [who](const std::string& what) { std::cerr << who << ": " << what << "\n"; };
   auto client = std::make_shared<mcp::McpClient>(io.get_executor(), std::move(*transport), options);
   auto fail = [&](const std::string& message) {
     std::cerr << who << ": " << message << "\n";
@@ -148,7 +151,7 @@ int run_mcp(McpArgs a, std::vector<std::string> command, bool call) {
       std::cerr << who << ": skipping tool '" << t.name << "': " << added.error().message << "\n";
   }
   std::cerr << "MCP server " << (**info).name << " " << (**info).version << " (protocol " << (**info).protocol_version
-            << "), " << registry.list().size() << " tools\n";
+            << ((**info).stateless ? ", stateless" : "") << "), " << registry.list().size() << " tools\n";
 
   int code = kExitOk;
   if (!call) {
@@ -209,6 +212,13 @@ void register_mcp(CLI::App& app, int& exit_code) {
     cmd->add_option("--header", a->headers, "An HTTP header for a server reached by URL, 'Name: value' (repeatable)");
     cmd->add_flag("--oauth", a->oauth, "Sign in with a browser (OAuth 2.1) when the server asks for authorization");
     cmd->add_option("--oauth-client-id", a->oauth_client_id, "With --oauth: a client ID the server's operator issued");
+    cmd->add_option("--protocol", a->protocol,
+                    "The MCP revision to speak (" + mcp::spoken_protocol_versions() +
+                        "); by default Scout asks the server and speaks what it speaks")
+        ->check([](const std::string& v) {
+          return mcp::speaks_protocol_version(v) ? std::string()
+                                                 : "Scout does not speak '" + v + "' (it speaks " + mcp::spoken_protocol_versions() + ")";
+        });
     cmd->add_flag("--json", a->json, "Print JSON");
     cmd->add_option("--timeout", a->timeout_s, "Seconds to wait for each answer")->capture_default_str()->check(
         CLI::PositiveNumber);

@@ -166,12 +166,6 @@ std::string joined(const std::vector<std::string>& items) {
   return out.empty() ? "none" : out;
 }
 
-std::string scout_versions() {
-  std::vector<std::string> all = stateless_protocol_versions();
-  all.insert(all.end(), supported_protocol_versions().begin(), supported_protocol_versions().end());
-  return joined(all);
-}
-
 }  // namespace
 
 Json McpClient::client_capabilities() const {
@@ -210,7 +204,7 @@ asio::awaitable<Result<Json>> McpClient::request(std::string method, Json params
     const auto common = common_version(stateless_protocol_versions(), theirs);
     if (!common || retried)
       co_return make_error("MCP server '" + name() + "' refused " + method + " in protocol revision " + stateless_version_ +
-                           "; it speaks " + joined(theirs) + " and Scout speaks " + scout_versions());
+                           "; it speaks " + joined(theirs) + " and Scout speaks " + spoken_protocol_versions());
     stateless_version_ = *common;  // and send it again in that revision
   }
 }
@@ -258,7 +252,7 @@ asio::awaitable<std::optional<Result<ServerInfo>>> McpClient::discover(std::stri
     if (common_version(supported_protocol_versions(), theirs)) break;
     stateless_version_.clear();
     co_return Result<ServerInfo>(make_error("MCP server '" + name() + "' speaks protocol revisions " + joined(theirs) +
-                                            ", none of which Scout speaks (Scout speaks " + scout_versions() + ")"));
+                                            ", none of which Scout speaks (Scout speaks " + spoken_protocol_versions() + ")"));
   }
   stateless_version_.clear();
   co_return std::nullopt;
@@ -297,7 +291,7 @@ asio::awaitable<Result<ServerInfo>> McpClient::initialize() {
   };
   if (!wanted.empty() && listed(legacy, wanted)) co_return co_await handshake(wanted);
   if (!wanted.empty() && !listed(stateless, wanted))
-    co_return make_error("protocol revision '" + wanted + "' is not one Scout speaks (Scout speaks " + scout_versions() + ")");
+    co_return make_error("protocol revision '" + wanted + "' is not one Scout speaks (Scout speaks " + spoken_protocol_versions() + ")");
   auto discovered = co_await discover(wanted.empty() ? stateless.front() : wanted);
   if (!discovered) {
     if (!wanted.empty())
@@ -325,7 +319,7 @@ asio::awaitable<Result<ServerInfo>> McpClient::handshake(std::string version) {
   info.protocol_version = string_field(*result, "protocolVersion");
   if (std::find(versions.begin(), versions.end(), info.protocol_version) == versions.end())
     co_return make_error("MCP server '" + name() + "' speaks protocol revision '" + info.protocol_version +
-                         "', which Scout does not (Scout speaks " + scout_versions() + ")");
+                         "', which Scout does not (Scout speaks " + spoken_protocol_versions() + ")");
   if (const auto s = result->find("serverInfo"); s != result->end() && s->is_object()) {
     info.name = string_field(*s, "name");
     info.version = string_field(*s, "version");

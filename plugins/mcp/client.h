@@ -66,6 +66,20 @@ inline const std::vector<std::string>& stateless_protocol_versions() {
   return versions;
 }
 
+// Whether Scout speaks `version` (either kind), and every revision it speaks, for messages.
+inline bool speaks_protocol_version(const std::string& version) {
+  for (const auto* list : {&stateless_protocol_versions(), &supported_protocol_versions()})
+    for (const auto& v : *list)
+      if (v == version) return true;
+  return false;
+}
+inline std::string spoken_protocol_versions() {
+  std::string out;
+  for (const auto* list : {&stateless_protocol_versions(), &supported_protocol_versions()})
+    for (const auto& v : *list) out += (out.empty() ? "" : ", ") + v;
+  return out;
+}
+
 namespace error_code {
 // A stateless server's "Unsupported protocol version", whose data.supported lists its revisions.
 // The draft has used two codes (-32004 in the specification's text, -32022 in the official

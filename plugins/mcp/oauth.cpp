@@ -3,8 +3,10 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -166,7 +168,11 @@ struct OAuthSession::Impl {
   Authorizer authorizer;
   http::Client client;
 
-  bool discovered = false;
+  std::string issuer;  // the authorization server's issuer identifier, as the resource named it
+  // The `resource` sent to the authorization server: exactly what the resource metadata
+  // published (RFC 8707/9728), else the MCP endpoint's URL.
+  std::string resource_indicator;
+  std::vector<std::string> requested_scopes;  // every scope asked for so far, for step-ups
   Json server_metadata = Json::object();
   std::string authorization_endpoint, token_endpoint, registration_endpoint;
   std::vector<std::string> scopes_supported;
@@ -215,7 +221,8 @@ struct OAuthSession::Impl {
     for (const auto& url : candidates)
       if ((prm = co_await get_json(url))) break;
 
-    std::string issuer = origin;  // 2025-03-26: the server is its own authorization server
+    std::string named_issuer = origin;  // 2025-03-26: the server is its own authorization server
+    resource_indicator = resource;
     if (prm) {
       const std::string named = prm->value("resource", "");
       auto named_url = http::Url::parse(named);
@@ -228,12 +235,22 @@ struct OAuthSession::Impl {
       const auto servers = prm->find("authorization_servers");
       if (servers == prm->end() || !servers->is_array() || servers->empty() || !servers->front().is_string())
         co_return make_error("MCP server " + resource + " names no authorization server in its resource metadata");
-      issuer = servers->front().get<std::string>();
+      named_issuer = servers->front().get<std::string>();
+      resource_indicator = named;
+      scopes_supported.clear();
       if (const auto s = prm->find("scopes_supported"); s != prm->end() && s->is_array())
         for (const Json& v : *s)
           if (v.is_string()) scopes_supported.push_back(v.get<std::string>());
     }
 
+    // Credentials belong to the authorization server that issued them: when the resource moves
+    // to another one, Scout registers there afresh (a pre-registered client stays as configured).
+    if (!issuer.empty() && named_issuer != issuer) {
+      client_id.clear();
+      client_secret.clear();
+      auth_method.clear();
+    }
+    issuer = named_issuer;
     auto issuer_url = http::Url::parse(issuer);
     if (!issuer_url) co_return make_error("the authorization server '" + issuer + "' is not a URL: " + issuer_url.error().message);
     const std::string as_origin = origin_of(*issuer_url);
@@ -247,9 +264,23 @@ struct OAuthSession::Impl {
                        as_origin + as_path + "/.well-known/openid-configuration"};
     }
     std::optional<Json> metadata;
+    std::string metadata_url;
     for (const auto& url : metadata_urls)
-      if ((metadata = co_await get_json(url))) break;
+      if ((metadata = co_await get_json(url))) {
+        metadata_url = url;
+        break;
+      }
+    server_metadata = Json::object();
     if (metadata) {
+      // RFC 8414 §3.3: metadata naming another issuer than the one it was fetched for is not to
+      // be used (someone could be redirecting Scout's authorization elsewhere).
+      // Without resource metadata (2025-03-26) the issuer was not named, only guessed from the
+      // server's origin: the metadata's own issuer is taken then.
+      const std::string claimed = metadata->value("issuer", "");
+      if (!prm && !claimed.empty()) issuer = claimed;
+      if (claimed != issuer)
+        co_return make_error("the authorization server metadata at " + metadata_url + " names issuer '" + claimed +
+                             "', not '" + issuer + "'; Scout will not use it");
       server_metadata = *metadata;
       authorization_endpoint = server_metadata.value("authorization_endpoint", "");
       token_endpoint = server_metadata.value("token_endpoint", "");
@@ -263,7 +294,6 @@ struct OAuthSession::Impl {
     }
     if (authorization_endpoint.empty() || token_endpoint.empty())
       co_return make_error("the authorization server " + issuer + " names no authorization or token endpoint");
-    discovered = true;
     co_return Result<void>{};
   }
 
@@ -292,7 +322,9 @@ struct OAuthSession::Impl {
     if (server_metadata.contains("token_endpoint_auth_methods_supported") &&
         !supports("token_endpoint_auth_methods_supported", "none"))
       wanted = method_for_secret();
+    // A command-line program receiving its redirect on a loopback address: a native client.
     const Json body = {{"client_name", config.client_name},
+                       {"application_type", "native"},
                        {"redirect_uris", Json::array({config.redirect_uri})},
                        {"grant_types", Json::array({"authorization_code", "refresh_token"})},
                        {"response_types", Json::array({"code"})},
@@ -317,7 +349,7 @@ struct OAuthSession::Impl {
 
   asio::awaitable<Result<std::string>> exchange_code(std::string code, std::string verifier) {
     Params form = {{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", config.redirect_uri},
-                   {"code_verifier", verifier}, {"resource", resource}};
+                   {"code_verifier", verifier}, {"resource", resource_indicator}};
     http::Request req;
     req.method = "POST";
     req.url = token_endpoint;
@@ -350,18 +382,28 @@ OAuthSession::~OAuthSession() = default;
 asio::awaitable<Result<void>> OAuthSession::authorize(std::string www_authenticate) {
   Impl& s = *impl_;
   const BearerChallenge challenge = parse_bearer_challenge(www_authenticate);
-  if (!s.discovered)
-    if (auto found = co_await s.discover(challenge); !found) co_return found;
+  // Discovered again each time: the resource may have moved to another authorization server.
+  if (auto found = co_await s.discover(challenge); !found) co_return found;
   if (auto client = co_await s.ensure_client(); !client) co_return client;
 
-  std::string scope = challenge.scope;
-  if (scope.empty())
-    for (const auto& v : s.scopes_supported) scope += (scope.empty() ? "" : " ") + v;
+  // What the challenge asks for (else all the resource offers), with what was asked for before:
+  // a step-up adds scopes, it does not trade the ones already granted for new ones.
+  std::vector<std::string> wanted = s.requested_scopes;
+  auto want = [&](const std::string& v) {
+    if (!v.empty() && std::find(wanted.begin(), wanted.end(), v) == wanted.end()) wanted.push_back(v);
+  };
+  std::istringstream challenged(challenge.scope);
+  for (std::string v; challenged >> v;) want(v);
+  if (challenge.scope.empty())
+    for (const auto& v : s.scopes_supported) want(v);
+  s.requested_scopes = wanted;
+  std::string scope;
+  for (const auto& v : wanted) scope += (scope.empty() ? "" : " ") + v;
   const Pkce pkce = make_pkce();
   const std::string state = random_token(16);
   Params query = {{"response_type", "code"},  {"client_id", s.client_id},         {"redirect_uri", s.config.redirect_uri},
                   {"code_challenge", pkce.challenge}, {"code_challenge_method", "S256"}, {"state", state},
-                  {"resource", s.resource}};
+                  {"resource", s.resource_indicator}};
   if (!scope.empty()) query.emplace_back("scope", scope);
   const std::string url = s.authorization_endpoint + (s.authorization_endpoint.find('?') == std::string::npos ? "?" : "&") +
                           encode_params(query);
@@ -372,6 +414,16 @@ asio::awaitable<Result<void>> OAuthSession::authorize(std::string www_authentica
                          (query_value(*back, "error_description") ? " (" + *query_value(*back, "error_description") + ")" : ""));
   if (query_value(*back, "state") != state)
     co_return make_error("the authorization answer carried the wrong state (a forged or stale redirect); refused");
+  // RFC 9207: the answer names the server that issued it, compared as a plain string; a server
+  // that promises to name itself must.
+  if (const auto iss = query_value(*back, "iss")) {
+    if (*iss != s.issuer)
+      co_return make_error("the authorization answer came from issuer '" + *iss + "', not '" + s.issuer +
+                           "' (a mix-up or a forged redirect); refused");
+  } else if (s.server_metadata.value("authorization_response_iss_parameter_supported", false)) {
+    co_return make_error("the authorization answer did not name its issuer, which " + s.issuer +
+                         " promises to do (a mix-up or a forged redirect); refused");
+  }
   const auto code = query_value(*back, "code");
   if (!code || code->empty()) co_return make_error("the authorization answer carried no code");
   auto token = co_await s.exchange_code(*code, pkce.verifier);

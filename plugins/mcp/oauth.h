@@ -1,5 +1,5 @@
-// OAuth 2.1 for MCP servers reached over HTTP (MCP's authorization spec, 2025-06-18 and
-// 2025-11-25, with the 2025-03-26 fallbacks): what HttpTransport does when a server answers
+// OAuth 2.1 for MCP servers reached over HTTP (MCP's authorization spec, 2025-06-18 to
+// 2026-07-28, with the 2025-03-26 fallbacks): what HttpTransport does when a server answers
 // 401 (no or expired token) or 403 with error="insufficient_scope" (a step up).
 //
 //   401 WWW-Authenticate: Bearer resource_metadata="…", scope="…"
@@ -9,13 +9,17 @@
 //        none at all: the server's origin is its own authorization server (2025-03-26)
 //     2. authorization server metadata (RFC 8414 / OpenID discovery), for an issuer with a path
 //        /.well-known/oauth-authorization-server/PATH, /.well-known/openid-configuration/PATH,
-//        PATH/.well-known/openid-configuration; none: /authorize, /token, /register at its root
+//        PATH/.well-known/openid-configuration; none: /authorize, /token, /register at its root.
+//        Metadata whose `issuer` is not the issuer it was fetched for is refused (RFC 8414 §3.3).
+//        Discovery runs on every 401: a resource that names a new authorization server gets a
+//        new client registration there, never the old server's credentials
 //     3. the client: a pre-registered client_id (and secret), else a Client ID Metadata Document
-//        URL when the server supports those, else dynamic registration (RFC 7591), once per
-//        session
+//        URL when the server supports those, else dynamic registration (RFC 7591, as a
+//        "native" application), once per authorization server
 //     4. authorization code with PKCE (S256), `state`, `resource` (RFC 8707) and the scope the
 //        header asked for (else the resource's scopes_supported, else none); the user's browser
-//        step is the Authorizer's job
+//        step is the Authorizer's job. The answer's `iss` (RFC 9207) must be the issuer, compared
+//        as a plain string, and must be there when the server's metadata promises it
 //     5. the token request with the client authentication the server chose (client_secret_basic,
 //        client_secret_post or none), `resource` again
 //

@@ -108,6 +108,11 @@ asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
     }
     ClientOptions options = base;
     options.request_timeout = server.timeout;
+    options.protocol_version = server.protocol;
+    options.on_warning = [report, forward = base.on_warning](const std::string& what) {
+      report(what);
+      if (forward) forward(what);
+    };
     // The client is made below; the handler reaches it through this slot, filled once it exists.
     auto self = std::make_shared<std::weak_ptr<McpClient>>();
     options.on_notification = [executor, self, server, registry = &registry, report,

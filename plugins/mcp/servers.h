@@ -50,6 +50,8 @@ struct McpServerConfig {
   std::vector<std::string> allow;
   std::vector<std::string> deny;
   std::chrono::milliseconds timeout{60000};  // each request
+  // The protocol revision to speak; empty: whatever the server speaks (see McpClient::initialize).
+  std::string protocol;
 };
 
 // Whether `server` lets its tool `tool` join (allow/deny above).

@@ -367,6 +367,13 @@ TEST_CASE("HTTP MCP servers take a url and headers whose ${VARIABLES} come from 
   auto headers_on_stdio = parse("[[plugins.mcp]]\nname = \"x\"\ncommand = \"y\"\nheaders = { A = \"b\" }\n");
   REQUIRE_FALSE(headers_on_stdio);
   CHECK_THAT(headers_on_stdio.error().message, Contains("headers belong to servers reached by url"));
+  auto pinned = parse("[[plugins.mcp]]\nname = \"x\"\ncommand = \"y\"\nprotocol = \"2025-06-18\"\n");
+  REQUIRE(pinned);
+  CHECK(pinned->mcp_servers[0].protocol == "2025-06-18");
+  CHECK(parse("[[plugins.mcp]]\nname = \"x\"\nurl = \"http://h/mcp\"\n")->mcp_servers[0].protocol.empty());
+  auto unknown_revision = parse("[[plugins.mcp]]\nname = \"x\"\ncommand = \"y\"\nprotocol = \"2024-01-01\"\n");
+  REQUIRE_FALSE(unknown_revision);
+  CHECK_THAT(unknown_revision.error().message, Contains("'2024-01-01'") && Contains("2026-07-28") && Contains("2025-11-25"));
 }
 
 TEST_CASE("native plugins are read from [[plugins.native]] paths, relative ones against the config's folder",

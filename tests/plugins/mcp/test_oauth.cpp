@@ -140,3 +140,105 @@ TEST_CASE("a person's browser brings the authorization answer back to the loopba
   CHECK((*page)->status == 200);
   CHECK_THAT((*page)->body, Contains("You can close this tab"));
 }
+
+namespace {
+
+// A resource and its authorization server on one port, with the metadata's issuer and its
+// promise to name itself (RFC 9207) chosen by the test; counts token requests.
+struct TinyAuthorizationServer {
+  std::string base;
+  std::string metadata_issuer;  // empty: the true issuer
+  bool promises_iss = false;
+  std::atomic<int> token_requests{0};
+  std::atomic<int> authorize_requests{0};
+  LocalHttpServer server{[this](const HttpExchange& req, RawConnection& conn) {
+    if (req.target == "/.well-known/oauth-protected-resource/mcp") {
+      conn.write(scout::test::http_response(
+          200, "application/json", Json{{"resource", base + "/mcp"}, {"authorization_servers", {base}}}.dump()));
+    } else if (req.target == "/.well-known/oauth-authorization-server") {
+      Json metadata = {{"issuer", metadata_issuer.empty() ? base : metadata_issuer},
+                       {"authorization_endpoint", base + "/authorize"},
+                       {"token_endpoint", base + "/token"},
+                       {"code_challenge_methods_supported", {"S256"}}};
+      if (promises_iss) metadata["authorization_response_iss_parameter_supported"] = true;
+      conn.write(scout::test::http_response(200, "application/json", metadata.dump()));
+    } else if (req.target.rfind("/token", 0) == 0) {
+      ++token_requests;
+      conn.write(scout::test::http_response(200, "application/json", R"({"access_token":"t","token_type":"Bearer"})"));
+    } else {
+      conn.write(scout::test::http_response(404, "text/plain", "no"));
+    }
+  }};
+  TinyAuthorizationServer() {
+    base = server.url("");
+    if (!base.empty() && base.back() == '/') base.pop_back();
+  }
+};
+
+// Answers with a code, the state the request carried, and `iss` (left out when empty).
+Authorizer answering_with_iss(std::string iss, std::atomic<int>& asked) {
+  return [iss, &asked](std::string url) -> asio::awaitable<scout::Result<std::string>> {
+    ++asked;
+    const auto at = url.find("state=");
+    const std::string state = url.substr(at + 6, url.find('&', at) - at - 6);
+    co_return "http://127.0.0.1:33418/callback?code=c1&state=" + state +
+        (iss.empty() ? "" : "&iss=" + scout::tools::http::percent_encode(iss));
+  };
+}
+
+}  // namespace
+
+TEST_CASE("an authorization answer from another issuer, or without the issuer the server promised, gets no token",
+          "[mcp][oauth]") {
+  TinyAuthorizationServer as;
+  OAuthClientConfig config;
+  config.client_id = "pre-registered";
+  asio::io_context io;
+  std::atomic<int> asked{0};
+  SECTION("the right issuer is accepted") {
+    as.promises_iss = true;
+    OAuthSession session(io.get_executor(), as.base + "/mcp", config, answering_with_iss(as.base, asked));
+    REQUIRE(run(io, session.authorize("Bearer")));
+    CHECK(session.access_token() == "t");
+  }
+  SECTION("no iss from a server that does not promise one is accepted") {
+    OAuthSession session(io.get_executor(), as.base + "/mcp", config, answering_with_iss("", asked));
+    REQUIRE(run(io, session.authorize("Bearer")));
+  }
+  SECTION("another issuer, promised or not") {
+    OAuthSession session(io.get_executor(), as.base + "/mcp", config, answering_with_iss("https://evil.example.com", asked));
+    auto done = run(io, session.authorize("Bearer"));
+    REQUIRE_FALSE(done);
+    CHECK_THAT(done.error().message, Contains("'https://evil.example.com'") && Contains("refused"));
+    CHECK(as.token_requests == 0);
+  }
+  SECTION("the issuer with a trailing slash is another string, so another issuer") {
+    as.promises_iss = true;
+    OAuthSession session(io.get_executor(), as.base + "/mcp", config, answering_with_iss(as.base + "/", asked));
+    REQUIRE_FALSE(run(io, session.authorize("Bearer")));
+    CHECK(as.token_requests == 0);
+  }
+  SECTION("a promised iss left out") {
+    as.promises_iss = true;
+    OAuthSession session(io.get_executor(), as.base + "/mcp", config, answering_with_iss("", asked));
+    auto done = run(io, session.authorize("Bearer"));
+    REQUIRE_FALSE(done);
+    CHECK_THAT(done.error().message, Contains("did not name its issuer"));
+    CHECK(as.token_requests == 0);
+  }
+}
+
+TEST_CASE("authorization server metadata that names another issuer is not used", "[mcp][oauth]") {
+  TinyAuthorizationServer as;
+  as.metadata_issuer = "https://attacker.example.com";
+  OAuthClientConfig config;
+  config.client_id = "pre-registered";
+  asio::io_context io;
+  std::atomic<int> asked{0};
+  OAuthSession session(io.get_executor(), as.base + "/mcp", config, answering_with_iss("", asked));
+  auto done = run(io, session.authorize("Bearer"));
+  REQUIRE_FALSE(done);
+  CHECK_THAT(done.error().message, Contains("names issuer 'https://attacker.example.com'") && Contains(as.base));
+  CHECK(asked == 0);  // the user is never sent to its endpoints
+  CHECK(as.token_requests == 0);
+}
