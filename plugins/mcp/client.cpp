@@ -178,9 +178,9 @@ Json McpClient::with_envelope(Json params) const {
   if (!params.is_object()) params = Json::object();
   Json& meta = params["_meta"];
   if (!meta.is_object()) meta = Json::object();
-  meta["io.modelcontextprotocol/protocolVersion"] = stateless_version_;
-  meta["io.modelcontextprotocol/clientInfo"] = Json{{"name", options_.client_name}, {"version", options_.client_version}};
-  meta["io.modelcontextprotocol/clientCapabilities"] = client_capabilities();
+  meta[meta_key::protocol_version] = stateless_version_;
+  meta[meta_key::client_info] = Json{{"name", options_.client_name}, {"version", options_.client_version}};
+  meta[meta_key::client_capabilities] = client_capabilities();
   return params;
 }
 
@@ -227,7 +227,7 @@ asio::awaitable<std::optional<Result<ServerInfo>>> McpClient::discover(std::stri
         const Json* server_info = nullptr;
         if (const auto s = r.find("serverInfo"); s != r.end() && s->is_object()) server_info = &*s;
         if (const auto m = r.find("_meta"); !server_info && m != r.end() && m->is_object())
-          if (const auto s = m->find("io.modelcontextprotocol/serverInfo"); s != m->end() && s->is_object()) server_info = &*s;
+          if (const auto s = m->find(meta_key::server_info); s != m->end() && s->is_object()) server_info = &*s;
         if (server_info) {
           info.name = string_field(*server_info, "name");
           info.version = string_field(*server_info, "version");

@@ -80,13 +80,6 @@ inline std::string spoken_protocol_versions() {
   return out;
 }
 
-namespace error_code {
-// A stateless server's "Unsupported protocol version", whose data.supported lists its revisions.
-// The draft has used two codes (-32004 in the specification's text, -32022 in the official
-// conformance suite); both are recognized.
-inline constexpr std::int64_t unsupported_protocol_version = -32022;
-inline constexpr std::int64_t unsupported_protocol_version_draft = -32004;
-}  // namespace error_code
 
 struct ClientOptions {
   std::chrono::milliseconds request_timeout{60000};

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <deque>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -321,6 +322,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::vector<std::string> allowed_hosts;
   bool stopping = false;
   std::map<std::string, std::shared_ptr<HttpSession>> sessions;
+  std::set<std::shared_ptr<HttpSession>> stateless_requests;  // each stateless request in flight, its own session
   std::map<std::uint64_t, beast::tcp_stream*> idle_connections;  // waiting for a request
   std::uint64_t next_connection = 0;
   std::size_t connections = 0;
@@ -345,7 +347,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     const std::string_view target = req.target();
     if (target.substr(0, target.find('?')) != kEndpoint)
       return error_reply(req, http::status::not_found, "Not found: the MCP endpoint is /mcp");
-    if (const auto version = req.find(kVersionHeader); version != req.end()) {
+    // (A POST's revision is checked with its body: a stateless request names it in both.)
+    if (const auto version = req.find(kVersionHeader); version != req.end() && req.method() != http::verb::post) {
       const auto& known = server_protocol_versions();
       if (std::find(known.begin(), known.end(), std::string(trim_blanks(version->value()))) == known.end())
         return error_reply(req, http::status::bad_request,
@@ -444,6 +447,85 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     return std::nullopt;
   }
 
+  // The refusal of a stateless request whose headers disagree with its body, if they do:
+  // MCP-Protocol-Version, Mcp-Method and (for a tool, prompt or resource) Mcp-Name must be there
+  // and say what the body says.
+  std::optional<HttpResponse> check_stateless_headers(const HttpRequest& req, const Request& request) const {
+    auto refuse = [&](std::int64_t code, const std::string& message) {
+      return plain_response(req, http::status::bad_request, "application/json",
+                            serialize(Response{request.id, ErrorObject{code, message, std::nullopt}}));
+    };
+    const std::string version(trim_blanks(req[kVersionHeader]));
+    const std::string declared = declared_protocol_version(request.params);
+    if (version.empty()) return refuse(error_code::header_mismatch, "Header mismatch: no MCP-Protocol-Version header");
+    if (declared.empty())
+      return refuse(error_code::invalid_params, std::string("Invalid params: missing _meta keys: ") + meta_key::protocol_version);
+    if (version != declared)
+      return refuse(error_code::header_mismatch,
+                    "Header mismatch: MCP-Protocol-Version is '" + version + "' but _meta says '" + declared + "'");
+    const std::string method(trim_blanks(req["Mcp-Method"]));
+    if (method != request.method)
+      return refuse(error_code::header_mismatch, method.empty() ? "Header mismatch: no Mcp-Method header"
+                                                                : "Header mismatch: Mcp-Method is '" + method +
+                                                                      "' but the body's method is '" + request.method + "'");
+    const char* field = request.method == "tools/call" || request.method == "prompts/get" ? "name"
+                        : request.method == "resources/read"                             ? "uri"
+                                                                                          : nullptr;
+    if (field) {
+      const Json params = request.params.value_or(Json::object());
+      const std::string named = params.is_object() && params.value(field, Json()).is_string() ? params[field].get<std::string>() : "";
+      const std::string name(trim_blanks(req["Mcp-Name"]));
+      if (name != named)
+        return refuse(error_code::header_mismatch, name.empty() ? "Header mismatch: no Mcp-Name header"
+                                                                : "Header mismatch: Mcp-Name is '" + name + "' but the body's " +
+                                                                      field + " is '" + named + "'");
+    }
+    return std::nullopt;
+  }
+
+  static http::status status_of(const Response& response) {
+    if (response.ok()) return http::status::ok;
+    switch (response.error().code) {
+      case error_code::method_not_found: return http::status::not_found;
+      case error_code::internal_error: return http::status::internal_server_error;
+      case error_code::parse_error:
+      case error_code::invalid_request:
+      case error_code::invalid_params:
+      case error_code::header_mismatch:
+      case error_code::missing_client_capability:
+      case error_code::unsupported_protocol_version: return http::status::bad_request;
+      default: return http::status::ok;
+    }
+  }
+
+  // A request of the stateless revision: no session. It is served by a session of its own;
+  // tools/call and subscriptions/listen answer with an event stream, whose closing cancels them.
+  asio::awaitable<bool> stateless(beast::tcp_stream& stream, HttpRequest req, Request request) {
+    auto session = std::make_shared<HttpSession>();
+    session->mcp = std::make_shared<ServerSession>(registry, server_options);
+    std::optional<HttpResponse> refusal = check_stateless_headers(req, request);
+    if (!refusal)
+      if (auto refused = session->mcp->stateless_refusal(request))
+        refusal = plain_response(req, status_of(*refused), "application/json", serialize(*refused));
+    if (refusal) co_return co_await reply(stream, std::move(*refusal));
+    stateless_requests.insert(session);
+    bool keep = false;
+    if (request.method == "tools/call" || request.method == "subscriptions/listen") {
+      auto queue = std::make_shared<EventQueue>(executor);
+      asio::co_spawn(executor, feed_event_stream(session, queue, std::move(request)), asio::detached);
+      keep = co_await write_event_stream(stream, req, queue, timing());
+      session->mcp->cancel_all();  // in this revision a closed stream cancels its request
+    } else {
+      NotifyFn no_notifications;  // (named: see feed_event_stream)
+      auto response = co_await session->mcp->handle_request(std::move(request), std::move(no_notifications));
+      HttpResponse res = response ? plain_response(req, status_of(*response), "application/json", serialize(*response))
+                                  : plain_response(req, http::status::accepted, "", "");
+      keep = co_await reply(stream, std::move(res));
+    }
+    stateless_requests.erase(session);
+    co_return keep;
+  }
+
   asio::awaitable<bool> post(beast::tcp_stream& stream, HttpRequest req) {
     if (auto refused = check_post(req)) co_return co_await reply(stream, std::move(*refused));
     auto message = parse_message(req.body());
@@ -451,6 +533,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       const std::int64_t code = Json::accept(req.body()) ? error_code::invalid_request : error_code::parse_error;
       HttpResponse res = error_reply(req, http::status::bad_request, message.error().message, code);
       co_return co_await reply(stream, std::move(res));
+    }
+    // The stateless revision: a request naming it in _meta, or any message whose
+    // MCP-Protocol-Version is not one of the initialize-based revisions.
+    const std::string version(trim_blanks(req[kVersionHeader]));
+    const auto& legacy = server_protocol_versions();
+    const bool stateless_header = !version.empty() && std::find(legacy.begin(), legacy.end(), version) == legacy.end();
+    if (auto* r = std::get_if<Request>(&*message); r && (stateless_header || !declared_protocol_version(r->params).empty()))
+      co_return co_await stateless(stream, std::move(req), std::move(*r));
+    if (stateless_header) {  // a notification (cancellation is closing the stream) or a stray response
+      HttpResponse accepted = plain_response(req, http::status::accepted, "", "");
+      co_return co_await reply(stream, std::move(accepted));
     }
     if (auto* r = std::get_if<Request>(&*message); r && r->method == "initialize")
       co_return co_await initialize(stream, std::move(req), std::move(*r));
@@ -619,6 +712,7 @@ void HttpServer::stop() {
   std::vector<std::string> ids;
   for (const auto& [id, s] : self.sessions) ids.push_back(id);
   for (const auto& id : ids) self.end_session(id);
+  for (const auto& request : std::vector(self.stateless_requests.begin(), self.stateless_requests.end())) request->end();
   for (auto& [id, stream] : self.idle_connections) stream->close();
   self.idle_connections.clear();
 }

@@ -12,6 +12,15 @@
 //                GET stream of the same session replaces the older one.
 //   DELETE /mcp  ends the session: its calls are cancelled and its streams closed.
 //
+// The stateless revision (2026-07-28): a POST whose body declares it in params._meta, or whose
+// MCP-Protocol-Version is not an initialize-based revision, needs no session. Its headers must
+// agree with its body (MCP-Protocol-Version with _meta, Mcp-Method with the method, Mcp-Name
+// with a tools/call's or prompts/get's name or a resources/read's uri) → else 400, JSON-RPC
+// -32020; an unspoken revision → 400, -32022 listing the supported ones; no clientCapabilities
+// → 400, -32602; an unknown method → 404, -32601. tools/call and subscriptions/listen answer
+// with an event stream, and closing it cancels them; other requests with JSON. Its
+// notifications get 202 and are otherwise ignored.
+//
 // Every event carries an id (unique within its session). Streams send a comment line every
 // keep_alive, so a peer that went away is noticed. There is no resumption (Last-Event-ID): a
 // broken stream's remaining events are dropped, and its call is not cancelled, as the spec says.
@@ -27,7 +36,8 @@
 //   Accept                POST must list application/json and text/event-stream, GET
 //                         text/event-stream → else 406
 //   Content-Type          POST: application/json → else 415
-//   MCP-Protocol-Version  when present: 2025-11-25, 2025-06-18 or 2025-03-26 → else 400
+//   MCP-Protocol-Version  GET and DELETE, when present: 2025-11-25, 2025-06-18 or 2025-03-26 →
+//                         else 400 (a POST's is checked with its body, as above)
 // Limits: body_limit on every request (413), read_timeout to read one request, write_timeout on
 // every write, max_connections (503 past it), max_sessions (the least recently used idle
 // session is ended to make room; 503 when every session is busy).

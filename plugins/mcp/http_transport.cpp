@@ -368,15 +368,6 @@ asio::awaitable<void> listen(StatePtr st, std::uint64_t stream) {
   st->streams.erase(stream);
 }
 
-// The stateless revision a request declares in params._meta; empty when it declares none.
-std::string stateless_version(const std::optional<Json>& params) {
-  if (!params || !params->is_object()) return {};
-  const auto meta = params->find("_meta");
-  if (meta == params->end() || !meta->is_object()) return {};
-  const auto v = meta->find("io.modelcontextprotocol/protocolVersion");
-  return v != meta->end() && v->is_string() ? v->get<std::string>() : std::string();
-}
-
 // A stateless message's own headers: its revision, method and name, and for a tools/call the
 // arguments the tool's schema asks to see mirrored.
 HeaderList stateless_headers(const HttpTransport::State& st, const std::string& method, const std::optional<Json>& params) {
@@ -430,7 +421,7 @@ asio::awaitable<Result<void>> HttpTransport::send(const Message& message) {
     // Answered on its own stream, read in the background: the caller awaits the response.
     if (request->method == "initialize") st->initialize_id = request->id;
     HeaderList extra;
-    const std::string version = stateless_version(request->params);
+    const std::string version = declared_protocol_version(request->params);
     if (!version.empty()) {
       st->stateless = true;
       st->protocol_version = version;

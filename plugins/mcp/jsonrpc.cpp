@@ -135,4 +135,12 @@ std::vector<std::string> LineFramer::feed(std::string_view bytes) {
   return lines;
 }
 
+std::string declared_protocol_version(const std::optional<Json>& params) {
+  if (!params || !params->is_object()) return {};
+  const auto meta = params->find("_meta");
+  if (meta == params->end() || !meta->is_object()) return {};
+  const auto v = meta->find(meta_key::protocol_version);
+  return v != meta->end() && v->is_string() ? v->get<std::string>() : std::string();
+}
+
 }  // namespace scout::plugins::mcp

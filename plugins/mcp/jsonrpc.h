@@ -32,7 +32,26 @@ inline constexpr std::int64_t invalid_request = -32600;
 inline constexpr std::int64_t method_not_found = -32601;
 inline constexpr std::int64_t invalid_params = -32602;
 inline constexpr std::int64_t internal_error = -32603;
+// MCP's own, from the stateless 2026-07-28 revision.
+inline constexpr std::int64_t header_mismatch = -32020;             // HTTP headers disagree with the body
+inline constexpr std::int64_t missing_client_capability = -32021;   // data.requiredCapabilities
+inline constexpr std::int64_t unsupported_protocol_version = -32022;  // data.supported, data.requested
+// The code the specification's text gave UnsupportedProtocolVersionError before the schema
+// settled on -32022; a client recognizes both.
+inline constexpr std::int64_t unsupported_protocol_version_draft = -32004;
 }  // namespace error_code
+
+// The keys of the stateless revision's per-request envelope, params._meta.
+namespace meta_key {
+inline constexpr const char* protocol_version = "io.modelcontextprotocol/protocolVersion";
+inline constexpr const char* client_info = "io.modelcontextprotocol/clientInfo";
+inline constexpr const char* client_capabilities = "io.modelcontextprotocol/clientCapabilities";
+inline constexpr const char* server_info = "io.modelcontextprotocol/serverInfo";
+inline constexpr const char* subscription_id = "io.modelcontextprotocol/subscriptionId";
+}  // namespace meta_key
+
+// The stateless revision a message declares in params._meta; empty when it declares none.
+std::string declared_protocol_version(const std::optional<Json>& params);
 
 struct Request {
   RequestId id;

@@ -4,6 +4,12 @@
 #include <array>
 #include <utility>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 namespace scout::plugins::mcp {
 
 namespace {
@@ -30,6 +36,11 @@ const std::vector<std::string>& server_protocol_versions() {
   return versions;
 }
 
+const std::vector<std::string>& server_stateless_versions() {
+  static const std::vector<std::string> versions{"2026-07-28"};
+  return versions;
+}
+
 std::string error_without_id(std::int64_t code, const std::string& message) {
   const Json j = {{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", {{"code", code}, {"message", message}}}};
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -47,6 +58,8 @@ ServerSession::~ServerSession() = default;
 
 asio::awaitable<std::optional<Response>> ServerSession::handle_request(Request request, NotifyFn notify) {
   const std::string& method = request.method;
+  if (std::string version = declared_protocol_version(request.params); !version.empty())
+    co_return co_await handle_stateless(std::move(request), std::move(notify), std::move(version));
   if (method == "ping") co_return Response{request.id, Json::object()};
   if (method == "initialize") co_return initialize(request);
   if (!initialized())
@@ -74,6 +87,89 @@ void ServerSession::cancel_all() {
   std::vector<std::shared_ptr<Call>> calls;
   for (auto& [key, call] : calls_) calls.push_back(call);
   for (auto& call : calls) call->cancel.emit(asio::cancellation_type::terminal);
+}
+
+namespace {
+
+// Marks a stateless revision's result as final (no more input needed).
+std::optional<Response> complete(std::optional<Response> response) {
+  if (response && response->ok() && response->result().is_object())
+    std::get<Json>(response->outcome)["resultType"] = "complete";
+  return response;
+}
+
+// Caching hints: the tool list cannot change while the server runs, but a restart with another
+// config can change it, so a client may keep it a few minutes, for itself.
+std::optional<Response> cacheable(std::optional<Response> response) {
+  if (response && response->ok() && response->result().is_object()) {
+    Json& result = std::get<Json>(response->outcome);
+    result["ttlMs"] = 300000;
+    result["cacheScope"] = "private";
+  }
+  return response;
+}
+
+}  // namespace
+
+asio::awaitable<std::optional<Response>> ServerSession::handle_stateless(Request request, NotifyFn notify,
+                                                                          std::string version) {
+  if (auto refusal = stateless_refusal(request)) co_return refusal;
+  const std::string& method = request.method;
+  if (method == "server/discover") co_return cacheable(complete(discover(request, version)));
+  if (method == "tools/list") co_return cacheable(complete(list_tools(request)));
+  if (method == "tools/call") co_return complete(co_await call_tool(std::move(request), std::move(notify)));
+  if (method == "subscriptions/listen") co_return co_await listen(std::move(request), std::move(notify));
+  co_return error_response(request.id, error_code::method_not_found,
+                           "Method not found: Scout's MCP server does not offer '" + method + "' in protocol revision " + version);
+}
+
+std::optional<Response> ServerSession::stateless_refusal(const Request& request) const {
+  const std::string version = declared_protocol_version(request.params);
+  const auto& known = server_stateless_versions();
+  if (std::find(known.begin(), known.end(), version) == known.end())
+    return Response{request.id, ErrorObject{error_code::unsupported_protocol_version, "Unsupported protocol version",
+                                            Json{{"supported", known}, {"requested", version}}}};
+  const Json& meta = request.params->at("_meta");
+  const auto caps = meta.find(meta_key::client_capabilities);
+  if (caps == meta.end() || !caps->is_object())
+    return error_response(request.id, error_code::invalid_params,
+                          std::string("Invalid params: _meta lacks ") + meta_key::client_capabilities + " (an object)");
+  return std::nullopt;
+}
+
+Response ServerSession::discover(const Request& request, const std::string& version) const {
+  (void)version;
+  const Json info = {{"name", options_.name}, {"version", options_.version}};
+  Json result = {{"supportedVersions", server_stateless_versions()},
+                 {"capabilities", {{"tools", {{"listChanged", false}}}}},
+                 {"serverInfo", info},
+                 {"_meta", {{meta_key::server_info, info}}}};
+  if (!options_.instructions.empty()) result["instructions"] = options_.instructions;
+  return Response{request.id, std::move(result)};
+}
+
+asio::awaitable<std::optional<Response>> ServerSession::listen(Request request, NotifyFn notify) {
+  const Json params = request.params.value_or(Json::object());
+  const Json wanted = params.value("notifications", Json::object());
+  // Only tool-list changes are Scout's to report (and its tools do not change while it serves).
+  Json honored = Json::object();
+  if (wanted.is_object() && wanted.value("toolsListChanged", false) == true) honored["toolsListChanged"] = true;
+  const std::string key = id_text(request.id);
+  if (calls_.count(key))
+    co_return error_response(request.id, error_code::invalid_request, "a request with id " + key + " is already in flight");
+  auto call = std::make_shared<Call>();
+  calls_.emplace(key, call);
+  if (notify) {
+    const Json id = std::holds_alternative<std::int64_t>(request.id) ? Json(std::get<std::int64_t>(request.id))
+                                                                     : Json(std::get<std::string>(request.id));
+    notify(Notification{std::string("notifications/subscriptions/acknowledged"),
+                        Json{{"_meta", {{meta_key::subscription_id, id}}}, {"notifications", honored}}});
+  }
+  // Open until the client cancels it (or the transport closes): no response either way.
+  asio::steady_timer forever(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
+  (void)co_await forever.async_wait(asio::bind_cancellation_slot(call->cancel.slot(), asio::as_tuple(asio::use_awaitable)));
+  calls_.erase(key);
+  co_return std::nullopt;
 }
 
 Response ServerSession::initialize(const Request& request) {

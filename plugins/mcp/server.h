@@ -22,6 +22,20 @@
 //   anything else              -32601; malformed params -32602; any request but ping before
 //                              initialize -32600
 //
+// A request that declares a stateless revision in params._meta (2026-07-28) is served on its
+// own, whether or not the session was initialized — the same session serves both eras:
+//   a revision the server does not speak   -32022, data {supported, requested}
+//   _meta without clientCapabilities       -32602
+//   server/discover            supportedVersions, capabilities, serverInfo (also in _meta),
+//                              instructions
+//   tools/list, tools/call     as above, each result with resultType "complete"; discover's and
+//                              tools/list's with caching hints (ttlMs 5 minutes, private)
+//   subscriptions/listen       notifications/subscriptions/acknowledged with the part of the
+//                              filter honored (toolsListChanged: the tool list never changes
+//                              while serving, so nothing follows), then open until cancelled;
+//                              it never gets a response
+//   initialize, ping, logging/setLevel and anything else   -32601 (gone in that revision)
+//
 // Thread-safety: one executor; every member is called on it. Lifetime: the registry outlives the
 // session, and the session outlives the requests it handles (transports keep it in a shared_ptr
 // that each request's coroutine holds).
@@ -47,8 +61,10 @@ namespace scout::plugins::mcp {
 
 namespace asio = boost::asio;
 
-// The revisions the server speaks, newest first.
+// The initialize-based revisions the server speaks, newest first.
 const std::vector<std::string>& server_protocol_versions();
+// The stateless revisions it speaks.
+const std::vector<std::string>& server_stateless_versions();
 
 struct ServerOptions {
   std::string name = "scout";
@@ -72,6 +88,11 @@ class ServerSession {
   // The answer to one request; nullopt when the client cancelled it (the spec: no response).
   asio::awaitable<std::optional<Response>> handle_request(Request request, NotifyFn notify);
 
+  // For a request declaring a stateless revision: its refusal when the server does not speak
+  // that revision or the envelope lacks clientCapabilities, else nullopt. handle_request checks
+  // the same; a transport asks first to choose how to answer (an HTTP status, a stream).
+  std::optional<Response> stateless_refusal(const Request& request) const;
+
   // notifications/initialized and notifications/cancelled; others are ignored, as the spec asks.
   void handle_notification(const Notification& notification);
 
@@ -92,6 +113,9 @@ class ServerSession {
   Response initialize(const Request& request);
   Response list_tools(const Request& request) const;
   Response set_level(const Request& request);
+  asio::awaitable<std::optional<Response>> handle_stateless(Request request, NotifyFn notify, std::string version);
+  Response discover(const Request& request, const std::string& version) const;
+  asio::awaitable<std::optional<Response>> listen(Request request, NotifyFn notify);
   asio::awaitable<std::optional<Response>> call_tool(Request request, NotifyFn notify);
   std::chrono::milliseconds timeout_for(std::string_view tool) const;
 

@@ -165,7 +165,8 @@ TEST_CASE("scout mcp-server over stdio offers its tools and scout_run to Scout's
   INFO((info ? "" : info.error().message) << client.stderr_tail());
   REQUIRE(info);
   CHECK(info->name == "scout");
-  CHECK(info->protocol_version == "2025-11-25");
+  CHECK(info->protocol_version == "2026-07-28");  // it answers server/discover: no handshake
+  CHECK(info->stateless);
   CHECK(info->capabilities.contains("tools"));
   CHECK_THAT(info->instructions, Contains("scout_run") && Contains("run_code"));
 
@@ -206,6 +207,21 @@ TEST_CASE("scout mcp-server over stdio offers its tools and scout_run to Scout's
   CHECK(fs::exists(home / "traces"));  // each scout_run writes its trace, as scout run does
 
   scout::plugins::mcp::testing::close(io, client);  // closes its stdin: the server ends at EOF
+
+  // A client of the initialize-based revisions is served the same tools in a session.
+  auto again = StdioTransport::spawn(io.get_executor(), scout_server(home));
+  REQUIRE(again);
+  ClientOptions legacy;
+  legacy.protocol_version = "2025-11-25";
+  McpClient old_client(io.get_executor(), std::move(*again), legacy);
+  auto old_info = run(io, old_client.initialize());
+  REQUIRE(old_info);
+  CHECK(old_info->protocol_version == "2025-11-25");
+  CHECK_FALSE(old_info->stateless);
+  auto old_tools = run(io, old_client.list_tools());
+  REQUIRE(old_tools);
+  CHECK(old_tools->size() == 4);
+  scout::plugins::mcp::testing::close(io, old_client);
 }
 
 TEST_CASE("the official MCP TypeScript SDK client connects to scout mcp-server --http and follows scout_run's progress",
@@ -333,6 +349,96 @@ TEST_CASE("scout mcp-server --http answers tools/call with an event stream of pr
   REQUIRE(direct_events.size() == 1);
   CHECK_THAT(nlohmann::json::parse(direct_events[0].data)["result"]["content"][0]["text"].get<std::string>(),
              Contains("42"));
+  CHECK(server.stop() == "exited with status 0");
+}
+
+namespace {
+
+// A stateless request: the envelope in params._meta and the headers that mirror it.
+Exchange stateless(const std::string& url, int id, const std::string& method, nlohmann::json params = nlohmann::json::object(),
+                   const std::string& version = "2026-07-28") {
+  params["_meta"] = {{"io.modelcontextprotocol/protocolVersion", version},
+                     {"io.modelcontextprotocol/clientCapabilities", nlohmann::json::object()}};
+  Exchange e{"POST", url, nlohmann::json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump()};
+  e.headers.emplace_back("MCP-Protocol-Version", version);
+  e.headers.emplace_back("Mcp-Method", method);
+  if (params.contains("name")) e.headers.emplace_back("Mcp-Name", params["name"].get<std::string>());
+  return e;
+}
+
+nlohmann::json body_of(const http::Response& r) { return nlohmann::json::parse(r.body, nullptr, false); }
+
+}  // namespace
+
+TEST_CASE("scout mcp-server --http serves the stateless revision without a session, checking its headers against the body",
+          "[mcp_server][cli][mcp_stateless]") {
+  HttpScout server("stateless");
+  asio::io_context& io = server.io;
+  const std::string url = server.url();
+
+  auto discover = send(io, stateless(url, 1, "server/discover"));
+  REQUIRE(discover.status == 200);
+  CHECK(discover.header("Mcp-Session-Id").empty());
+  CHECK(body_of(discover)["result"]["supportedVersions"] == nlohmann::json::array({"2026-07-28"}));
+
+  auto list = send(io, stateless(url, 2, "tools/list"));
+  REQUIRE(list.status == 200);
+  CHECK(body_of(list)["result"]["tools"].size() == 4);
+  auto call = send(io, stateless(url, 3, "tools/call", {{"name", "run_code"}, {"arguments", {{"language", "python"}, {"code", "print(6*7)"}}}}));
+  REQUIRE(call.status == 200);
+  CHECK(call.header("Content-Type") == "text/event-stream");
+  http::SseParser parser;
+  const auto events = parser.feed(call.body);
+  REQUIRE(events.size() == 1);
+  const auto answer = nlohmann::json::parse(events[0].data);
+  CHECK(answer["id"] == 3);
+  CHECK(answer["result"]["resultType"] == "complete");
+  CHECK_THAT(answer["result"]["content"][0]["text"].get<std::string>(), Contains("42"));
+
+  // Headers that disagree with the body, or are missing: 400 and HeaderMismatch, with the id.
+  auto mismatched = stateless(url, 4, "tools/list");
+  mismatched.headers.back().second = "tools/call";  // Mcp-Method
+  auto r = send(io, mismatched);
+  CHECK(r.status == 400);
+  CHECK(body_of(r)["error"]["code"] == -32020);
+  CHECK(body_of(r)["id"] == 4);
+  auto wrong_name = stateless(url, 5, "tools/call", {{"name", "run_code"}, {"arguments", nlohmann::json::object()}});
+  wrong_name.headers.back().second = "fetch_url";  // Mcp-Name
+  CHECK(body_of(send(io, wrong_name))["error"]["code"] == -32020);
+  auto no_version = stateless(url, 6, "tools/list");
+  std::erase_if(no_version.headers, [](const http::Header& h) { return h.first == "MCP-Protocol-Version"; });
+  r = send(io, no_version);
+  CHECK(r.status == 400);
+  CHECK(body_of(r)["error"]["code"] == -32020);
+  // A revision it does not speak, a missing envelope key, a method gone from this revision.
+  r = send(io, stateless(url, 7, "tools/list", nlohmann::json::object(), "2099-01-01"));
+  CHECK(r.status == 400);
+  CHECK(body_of(r)["error"]["code"] == -32022);
+  CHECK(body_of(r)["error"]["data"]["supported"] == nlohmann::json::array({"2026-07-28"}));
+  auto bare = stateless(url, 8, "tools/list");
+  bare.body = rpc(8, "tools/list", R"({"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}})");
+  r = send(io, bare);
+  CHECK(r.status == 400);
+  CHECK(body_of(r)["error"]["code"] == -32602);
+  r = send(io, stateless(url, 9, "ping"));
+  CHECK(r.status == 404);
+  CHECK(body_of(r)["error"]["code"] == -32601);
+
+  // Scout's own client finds the revision by itself and lists the tools.
+  asio::io_context client_io;
+  McpClient client = scout::plugins::mcp::testing::http_client(client_io, url);
+  auto info = run(client_io, client.initialize());
+  REQUIRE(info);
+  CHECK(info->stateless);
+  auto tools = run(client_io, client.list_tools());
+  REQUIRE(tools);
+  CHECK(tools->size() == 4);
+  scout::plugins::mcp::testing::close(client_io, client);
+
+  // The initialize-based revisions still work on the same endpoint, in a session.
+  auto init = send(io, {"POST", url, kInitialize});
+  REQUIRE(init.status == 200);
+  CHECK(is_session_id(std::string(init.header("Mcp-Session-Id"))));
   CHECK(server.stop() == "exited with status 0");
 }
 

@@ -302,6 +302,85 @@ TEST_CASE("a call with a progressToken sends the tool's progress as notification
   CHECK(notes.empty());
 }
 
+namespace {
+
+// The stateless revision's envelope, added to `params`.
+Json with_meta(Json params, const std::string& version = "2026-07-28", bool capabilities = true) {
+  Json meta = {{"io.modelcontextprotocol/protocolVersion", version},
+               {"io.modelcontextprotocol/clientInfo", {{"name", "t"}, {"version", "1"}}}};
+  if (capabilities) meta["io.modelcontextprotocol/clientCapabilities"] = Json::object();
+  params["_meta"] = meta;
+  return params;
+}
+
+}  // namespace
+
+TEST_CASE("a session serves stateless requests without initialize: discover, tools, and the revision's refusals",
+          "[mcp_server][mcp_stateless]") {
+  Fixture f;
+  ServerSession session(f.registry, f.options);
+  auto discover = f.send(session, Request{RequestId{std::int64_t{1}}, "server/discover", with_meta(Json::object())});
+  REQUIRE(discover);
+  REQUIRE(discover->ok());
+  const Json d = discover->result();
+  CHECK(d["resultType"] == "complete");
+  CHECK(d["supportedVersions"] == Json::array({"2026-07-28"}));
+  CHECK(d["capabilities"].contains("tools"));
+  CHECK(d["serverInfo"]["version"] == "1.2.3");
+  CHECK(d["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == "scout");
+  CHECK(d["instructions"] == "Test tools.");
+
+  auto list = f.send(session, Request{RequestId{std::int64_t{2}}, "tools/list", with_meta(Json::object())});
+  REQUIRE(list);
+  REQUIRE(list->ok());
+  CHECK(list->result()["resultType"] == "complete");
+  CHECK(list->result()["tools"].size() == 4);
+  auto call = f.send(session, Request{RequestId{std::int64_t{3}}, "tools/call",
+                                      with_meta(Json{{"name", "echo"}, {"arguments", {{"text", "hi"}}}})});
+  REQUIRE(call);
+  REQUIRE(call->ok());
+  CHECK(call->result()["resultType"] == "complete");
+  CHECK(result_text(*call) == "{\"text\":\"hi\"}");
+  CHECK_FALSE(session.initialized());  // none of it needed a handshake
+
+  auto old = f.send(session, Request{RequestId{std::int64_t{4}}, "tools/list", with_meta(Json::object(), "2099-01-01")});
+  REQUIRE(old);
+  REQUIRE_FALSE(old->ok());
+  CHECK(old->error().code == -32022);
+  CHECK(old->error().data->at("supported") == Json::array({"2026-07-28"}));
+  CHECK(old->error().data->at("requested") == "2099-01-01");
+  auto bare = f.send(session, Request{RequestId{std::int64_t{5}}, "tools/list", with_meta(Json::object(), "2026-07-28", false)});
+  REQUIRE(bare);
+  CHECK(bare->error().code == -32602);
+  for (const char* gone : {"initialize", "ping", "logging/setLevel", "resources/list"}) {
+    auto r = f.send(session, Request{RequestId{std::int64_t{6}}, gone, with_meta(Json::object())});
+    REQUIRE(r);
+    REQUIRE_FALSE(r->ok());
+    CHECK(r->error().code == -32601);
+  }
+}
+
+TEST_CASE("subscriptions/listen is acknowledged first and stays open until cancelled, without a response",
+          "[mcp_server][mcp_stateless]") {
+  Fixture f;
+  ServerSession session(f.registry, f.options);
+  std::vector<Notification> sent;
+  when(f.io, [&] { return !sent.empty(); }, [&] {
+    CHECK(session.calls_in_flight() == 1);
+    session.handle_notification(Notification{"notifications/cancelled", Json{{"requestId", "sub-1"}}});
+  });
+  auto r = f.send(session,
+                  Request{RequestId{std::string("sub-1")}, "subscriptions/listen",
+                          with_meta(Json{{"notifications", {{"toolsListChanged", true}, {"promptsListChanged", true}}}})},
+                  [&](const Notification& n) { sent.push_back(n); });
+  CHECK_FALSE(r);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].method == "notifications/subscriptions/acknowledged");
+  CHECK((*sent[0].params)["_meta"]["io.modelcontextprotocol/subscriptionId"] == "sub-1");
+  CHECK((*sent[0].params)["notifications"] == Json{{"toolsListChanged", true}});  // prompts: none to offer
+  CHECK(session.calls_in_flight() == 0);
+}
+
 TEST_CASE("the stdio server answers each line, reports malformed lines with a null id, and finishes calls at the end",
           "[mcp_server]") {
   Fixture f;
