@@ -316,7 +316,12 @@ asio::awaitable<void> post_request(StatePtr st, std::uint64_t stream, RequestId 
     st->deliver(std::move(*message));
     co_return finish();
   }
-  // The stream ended without the answer: resume it where it broke.
+  // The stream ended without the answer: resume it where it broke (not in the stateless
+  // revision, whose streams cannot be resumed).
+  if (!x.answered && stateless) {
+    st->fail_request(id, "MCP server '" + st->name + "' closed the event stream for " + method + " before answering");
+    co_return finish();
+  }
   int fruitless = 0;
   while (!x.answered) {
     if (x.last_event_id.empty()) {

@@ -159,6 +159,7 @@ asio::awaitable<std::optional<Response>> ServerSession::listen(Request request, 
     co_return error_response(request.id, error_code::invalid_request, "a request with id " + key + " is already in flight");
   auto call = std::make_shared<Call>();
   calls_.emplace(key, call);
+  subscriptions_.insert(key);
   if (notify) {
     const Json id = std::holds_alternative<std::int64_t>(request.id) ? Json(std::get<std::int64_t>(request.id))
                                                                      : Json(std::get<std::string>(request.id));
@@ -169,7 +170,13 @@ asio::awaitable<std::optional<Response>> ServerSession::listen(Request request, 
   asio::steady_timer forever(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
   (void)co_await forever.async_wait(asio::bind_cancellation_slot(call->cancel.slot(), asio::as_tuple(asio::use_awaitable)));
   calls_.erase(key);
+  subscriptions_.erase(key);
   co_return std::nullopt;
+}
+
+void ServerSession::end_subscriptions() {
+  for (const std::string& key : std::set<std::string>(subscriptions_))
+    if (const auto it = calls_.find(key); it != calls_.end()) it->second->cancel.emit(asio::cancellation_type::terminal);
 }
 
 Response ServerSession::initialize(const Request& request) {

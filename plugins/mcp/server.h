@@ -47,6 +47,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,6 +101,9 @@ class ServerSession {
   // result saying it was cancelled.
   void cancel_all();
 
+  // Ends every open subscriptions/listen (the client's input ended): they get no response.
+  void end_subscriptions();
+
   bool initialized() const { return !protocol_version_.empty(); }
   const std::string& protocol_version() const { return protocol_version_; }
   const std::string& log_level() const { return log_level_; }
@@ -125,6 +129,7 @@ class ServerSession {
   bool client_ready_ = false;     // notifications/initialized came
   std::string log_level_ = "info";
   std::map<std::string, std::shared_ptr<Call>> calls_;  // in flight, by id_text of the request id
+  std::set<std::string> subscriptions_;                  // the calls_ that are subscriptions/listen
 };
 
 // A JSON-RPC error response whose request id could not be read (a line that is not JSON, not a

@@ -103,6 +103,8 @@ asio::awaitable<void> StdioServer::run() {
     }
   }
   // Finish what is in flight (cancelled, after stop()), and let every answer reach the output.
+  // Subscriptions have no end of their own: the end of input ends them.
+  session_->end_subscriptions();
   while (requests_in_flight_ > 0 || writing_) {
     settled_.expires_at(asio::steady_timer::time_point::max());
     co_await settled_.async_wait(asio::as_tuple(asio::use_awaitable));

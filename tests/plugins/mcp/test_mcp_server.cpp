@@ -435,6 +435,38 @@ TEST_CASE("the stdio server answers each line, reports malformed lines with a nu
   CHECK(without_id[1]["error"]["code"] == error_code::invalid_request);
 }
 
+TEST_CASE("the stdio server ends an open subscriptions/listen at the end of input instead of waiting for it forever",
+          "[mcp_server][mcp_stateless]") {
+  Fixture f;
+  int in[2], out[2];
+  REQUIRE(pipe2(in, O_CLOEXEC) == 0);
+  REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+  const Json listen = {{"jsonrpc", "2.0"}, {"id", 1}, {"method", "subscriptions/listen"},
+                      {"params", with_meta(Json{{"notifications", {{"toolsListChanged", true}}}})}};
+  const Json list = {{"jsonrpc", "2.0"}, {"id", 2}, {"method", "tools/list"}, {"params", with_meta(Json::object())}};
+  const std::string input = listen.dump() + "\n" + list.dump() + "\n";
+  REQUIRE(write(in[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
+  close(in[1]);
+  {
+    StdioServer server(f.io.get_executor(), std::make_shared<ServerSession>(f.registry, f.options), in[0], out[1]);
+    run_until_done(f.io, [](StdioServer& s) -> asio::awaitable<bool> {
+      co_await s.run();
+      co_return true;
+    }(server));
+  }
+  std::string output;
+  char buf[4096];
+  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) output.append(buf, static_cast<std::size_t>(n));
+  close(out[0]);
+  std::vector<Json> lines;
+  std::istringstream stream(output);
+  for (std::string line; std::getline(stream, line);) lines.push_back(Json::parse(line));
+  REQUIRE(lines.size() == 2);  // the acknowledgement and tools/list's answer; the listen itself none
+  CHECK(lines[0]["method"] == "notifications/subscriptions/acknowledged");
+  CHECK(lines[1]["id"] == 2);
+  CHECK(lines[1]["result"]["tools"].size() == 4);
+}
+
 TEST_CASE("listen addresses are HOST:PORT, [IPV6]:PORT, :PORT or PORT", "[mcp_server]") {
   auto a = parse_listen_address("127.0.0.1:8931");
   REQUIRE(a);
