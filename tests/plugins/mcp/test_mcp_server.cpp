@@ -85,6 +85,32 @@ Request call_request(std::int64_t id, const std::string& tool, Json arguments) {
 
 std::string result_text(const Response& r) { return r.result()["content"][0]["text"].get<std::string>(); }
 
+// Runs a stdio server over pipes on `input` (then end of input) and returns the lines it wrote,
+// parsed.
+std::vector<Json> serve_stdio(Fixture& f, const std::string& input) {
+  int in[2], out[2];
+  REQUIRE(pipe2(in, O_CLOEXEC) == 0);
+  REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+  REQUIRE(write(in[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
+  close(in[1]);  // the end of input comes while calls are in flight
+  {
+    StdioServer server(f.io.get_executor(), std::make_shared<ServerSession>(f.registry, f.options), in[0], out[1]);
+    run_until_done(f.io, [](StdioServer& s) -> asio::awaitable<bool> {
+      co_await s.run();
+      co_return true;
+    }(server));
+  }  // closes the output
+  std::string output;
+  char buf[4096];
+  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) output.append(buf, static_cast<std::size_t>(n));
+  close(out[0]);
+  std::vector<Json> lines;
+  std::istringstream stream(output);
+  for (std::string line; std::getline(stream, line);) lines.push_back(Json::parse(line));
+  return lines;
+}
+
+
 }  // namespace
 
 TEST_CASE("an MCP server session answers initialize with the client's revision when it speaks it, else its newest",
@@ -384,9 +410,6 @@ TEST_CASE("subscriptions/listen is acknowledged first and stays open until cance
 TEST_CASE("the stdio server answers each line, reports malformed lines with a null id, and finishes calls at the end",
           "[mcp_server]") {
   Fixture f;
-  int in[2], out[2];
-  REQUIRE(pipe2(in, O_CLOEXEC) == 0);
-  REQUIRE(pipe2(out, O_CLOEXEC) == 0);
   const std::string input =
       R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{}}})"
       "\n"
@@ -399,23 +422,7 @@ TEST_CASE("the stdio server answers each line, reports malformed lines with a nu
       "\n"
       R"({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","arguments":{"text":"a\nb"}}})"
       "\n";
-  REQUIRE(write(in[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
-  close(in[1]);  // end of input while the wait call is in flight
-  {
-    StdioServer server(f.io.get_executor(), std::make_shared<ServerSession>(f.registry, f.options), in[0], out[1]);
-    run_until_done(f.io, [](StdioServer& s) -> asio::awaitable<bool> {
-      co_await s.run();
-      co_return true;
-    }(server));
-  }  // closes the output
-  std::string output;
-  char buf[4096];
-  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) output.append(buf, static_cast<std::size_t>(n));
-  close(out[0]);
-
-  std::vector<Json> lines;
-  std::istringstream stream(output);
-  for (std::string line; std::getline(stream, line);) lines.push_back(Json::parse(line));
+  const std::vector<Json> lines = serve_stdio(f, input);
   REQUIRE(lines.size() == 5);
   std::map<std::string, Json> by_id;
   std::vector<Json> without_id;
@@ -438,29 +445,11 @@ TEST_CASE("the stdio server answers each line, reports malformed lines with a nu
 TEST_CASE("the stdio server ends an open subscriptions/listen at the end of input instead of waiting for it forever",
           "[mcp_server][mcp_stateless]") {
   Fixture f;
-  int in[2], out[2];
-  REQUIRE(pipe2(in, O_CLOEXEC) == 0);
-  REQUIRE(pipe2(out, O_CLOEXEC) == 0);
   const Json listen = {{"jsonrpc", "2.0"}, {"id", 1}, {"method", "subscriptions/listen"},
                       {"params", with_meta(Json{{"notifications", {{"toolsListChanged", true}}}})}};
   const Json list = {{"jsonrpc", "2.0"}, {"id", 2}, {"method", "tools/list"}, {"params", with_meta(Json::object())}};
   const std::string input = listen.dump() + "\n" + list.dump() + "\n";
-  REQUIRE(write(in[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
-  close(in[1]);
-  {
-    StdioServer server(f.io.get_executor(), std::make_shared<ServerSession>(f.registry, f.options), in[0], out[1]);
-    run_until_done(f.io, [](StdioServer& s) -> asio::awaitable<bool> {
-      co_await s.run();
-      co_return true;
-    }(server));
-  }
-  std::string output;
-  char buf[4096];
-  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) output.append(buf, static_cast<std::size_t>(n));
-  close(out[0]);
-  std::vector<Json> lines;
-  std::istringstream stream(output);
-  for (std::string line; std::getline(stream, line);) lines.push_back(Json::parse(line));
+  const std::vector<Json> lines = serve_stdio(f, input);
   REQUIRE(lines.size() == 2);  // the acknowledgement and tools/list's answer; the listen itself none
   CHECK(lines[0]["method"] == "notifications/subscriptions/acknowledged");
   CHECK(lines[1]["id"] == 2);
