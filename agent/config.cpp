@@ -445,6 +445,7 @@ class ConfigReader {
         if (s.url.empty() && !s.headers.empty())
           return at(entry, "[[plugins.mcp]] '" + s.name + "': headers belong to servers reached by url");
         s.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+        if (s.oauth) s.oauth_token_file = (default_state_dir(env_) / "mcp-oauth" / (s.name + ".json")).string();
         c.mcp_servers.push_back(std::move(s));
       }
     }
@@ -522,10 +523,12 @@ fs::path default_config_path(const EnvLookup& env) {
   return {};
 }
 
-fs::path default_trace_dir(const EnvLookup& env) {
-  if (auto xdg = env("XDG_STATE_HOME"); xdg && fs::path(*xdg).is_absolute()) return fs::path(*xdg) / "scout" / "traces";
-  return fs::path(env("HOME").value_or(".")) / ".local" / "state" / "scout" / "traces";
+fs::path default_state_dir(const EnvLookup& env) {
+  if (auto xdg = env("XDG_STATE_HOME"); xdg && fs::path(*xdg).is_absolute()) return fs::path(*xdg) / "scout";
+  return fs::path(env("HOME").value_or(".")) / ".local" / "state" / "scout";
 }
+
+fs::path default_trace_dir(const EnvLookup& env) { return default_state_dir(env) / "traces"; }
 
 Result<Config> parse_config(std::string_view toml_text, const fs::path& file_name, const EnvLookup& env) {
   toml::table root;

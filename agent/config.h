@@ -139,7 +139,11 @@ EnvLookup process_environment();
 // $HOME/.config/scout/config.toml; empty when neither variable is set.
 std::filesystem::path default_config_path(const EnvLookup& env);
 
-// $XDG_STATE_HOME/scout/traces, else ~/.local/state/scout/traces.
+// $XDG_STATE_HOME/scout (when XDG_STATE_HOME is an absolute path), else ~/.local/state/scout:
+// what Scout keeps between runs.
+std::filesystem::path default_state_dir(const EnvLookup& env);
+
+// default_state_dir/traces.
 std::filesystem::path default_trace_dir(const EnvLookup& env);
 
 // Loads the configuration: `explicit_file` when given (an error if it cannot be read), else the

@@ -3,9 +3,14 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -177,6 +182,7 @@ struct OAuthSession::Impl {
   std::string authorization_endpoint, token_endpoint, registration_endpoint;
   std::vector<std::string> scopes_supported;
   std::string client_id, client_secret, auth_method;  // auth_method: client_secret_basic, client_secret_post or none
+  std::string refresh_token;
 
   http::Options options() const {
     http::Options o;
@@ -249,6 +255,8 @@ struct OAuthSession::Impl {
       client_id.clear();
       client_secret.clear();
       auth_method.clear();
+      client_redirect.clear();
+      refresh_token.clear();
     }
     issuer = named_issuer;
     auto issuer_url = http::Url::parse(issuer);
@@ -298,7 +306,10 @@ struct OAuthSession::Impl {
   }
 
   asio::awaitable<Result<void>> ensure_client() {
-    if (!client_id.empty()) co_return Result<void>{};
+    // A client Scout registered before is used again only with the redirect it was registered
+    // with (a loopback listener on a free port gets a new one each run).
+    if (!client_id.empty() && (client_redirect.empty() || client_redirect == config.redirect_uri)) co_return Result<void>{};
+    client_id.clear();
     auto method_for_secret = [&] {
       if (supports("token_endpoint_auth_methods_supported", "client_secret_basic")) return "client_secret_basic";
       if (supports("token_endpoint_auth_methods_supported", "client_secret_post")) return "client_secret_post";
@@ -342,22 +353,23 @@ struct OAuthSession::Impl {
                            "): " + excerpt(r->body));
     client_id = answer.value("client_id", "");
     client_secret = answer.value("client_secret", "");
+    client_redirect = config.redirect_uri;
     auth_method = answer.value("token_endpoint_auth_method", client_secret.empty() ? std::string("none") : wanted);
     if (auth_method != "none" && client_secret.empty()) auth_method = "none";
     co_return Result<void>{};
   }
 
-  asio::awaitable<Result<std::string>> exchange_code(std::string code, std::string verifier) {
-    Params form = {{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", config.redirect_uri},
-                   {"code_verifier", verifier}, {"resource", resource_indicator}};
+  // A token request (authorization_code or refresh_token grant) with the client authentication
+  // the server chose and `resource`; the answer when it holds an access token.
+  asio::awaitable<Result<Json>> token_request(Params form) {
+    form.emplace_back("resource", resource_indicator);
     http::Request req;
     req.method = "POST";
     req.url = token_endpoint;
     req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
     if (auth_method == "client_secret_basic") {
       const std::string pair = http::percent_encode(client_id) + ":" + http::percent_encode(client_secret);
-      req.headers.emplace_back("Authorization",
-                               "Basic " + http::base64_encode(pair));
+      req.headers.emplace_back("Authorization", "Basic " + http::base64_encode(pair));
     } else {
       form.emplace_back("client_id", client_id);
       if (auth_method == "client_secret_post") form.emplace_back("client_secret", client_secret);
@@ -369,13 +381,74 @@ struct OAuthSession::Impl {
     if (r->status != 200 || !answer.is_object() || !answer.contains("access_token") || !answer["access_token"].is_string())
       co_return make_error("the authorization server refused the token request (HTTP " + std::to_string(r->status) +
                            "): " + excerpt(r->body));
-    co_return answer["access_token"].get<std::string>();
+    co_return answer;
+  }
+
+  // Takes the tokens of a token answer (a refresh token is kept only when one came: servers
+  // may keep the old one valid) and writes the state down.
+  std::string take_tokens(const Json& answer) {
+    if (const auto r = answer.find("refresh_token"); r != answer.end() && r->is_string()) refresh_token = r->get<std::string>();
+    access_token = answer["access_token"].get<std::string>();
+    save();
+    return access_token;
+  }
+
+  // --- what outlives the process (config.token_file) ---
+  // {"resource", "issuer", "client": {"client_id", "client_secret", "auth_method", "redirect_uri"},
+  //  "access_token", "refresh_token", "scopes"}; the client only when Scout registered it.
+  std::string access_token;  // the last one issued, for save()
+  std::string client_redirect;  // the redirect_uri a registered client was registered with; empty otherwise
+
+  void load(std::string& token) {
+    if (config.token_file.empty()) return;
+    std::ifstream in(config.token_file);
+    if (!in) return;
+    const Json saved = Json::parse(in, nullptr, false);
+    if (!saved.is_object() || saved.value("resource", "") != resource) return;  // another server's, or damaged
+    issuer = saved.value("issuer", "");
+    token = saved.value("access_token", "");
+    access_token = token;
+    refresh_token = saved.value("refresh_token", "");
+    for (const Json& v : saved.value("scopes", Json::array()))
+      if (v.is_string()) requested_scopes.push_back(v.get<std::string>());
+    const Json c = saved.value("client", Json::object());
+    if (config.client_id.empty() && c.is_object() && c.value("client_id", Json()).is_string()) {
+      client_id = c.value("client_id", "");
+      client_secret = c.value("client_secret", "");
+      auth_method = c.value("auth_method", "none");
+      client_redirect = c.value("redirect_uri", "");
+    }
+  }
+
+  void save() const {
+    if (config.token_file.empty()) return;
+    Json state = {{"resource", resource}, {"issuer", issuer}, {"access_token", access_token},
+                  {"refresh_token", refresh_token}, {"scopes", requested_scopes}};
+    if (config.client_id.empty() && !client_id.empty())
+      state["client"] = {{"client_id", client_id}, {"client_secret", client_secret}, {"auth_method", auth_method},
+                         {"redirect_uri", client_redirect}};
+    // Written whole to a private file beside it, then renamed over it: never half a file, and
+    // never readable by others (these are credentials).
+    const std::filesystem::path path(config.token_file);
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    std::filesystem::permissions(path.parent_path(), std::filesystem::perms::owner_all, ec);
+    const std::string temporary = config.token_file + ".new";
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    const std::string text = state.dump(2) + "\n";
+    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    if (written) std::filesystem::rename(temporary, path, ec);
+    if (!written || ec) std::filesystem::remove(temporary, ec);
   }
 };
 
 OAuthSession::OAuthSession(asio::any_io_executor executor, std::string resource, OAuthClientConfig config,
                            Authorizer authorizer)
-    : impl_(std::make_unique<Impl>(executor, std::move(resource), std::move(config), std::move(authorizer))) {}
+    : impl_(std::make_unique<Impl>(executor, std::move(resource), std::move(config), std::move(authorizer))) {
+  impl_->load(token_);
+}
 
 OAuthSession::~OAuthSession() = default;
 
@@ -384,6 +457,20 @@ asio::awaitable<Result<void>> OAuthSession::authorize(std::string www_authentica
   const BearerChallenge challenge = parse_bearer_challenge(www_authenticate);
   // Discovered again each time: the resource may have moved to another authorization server.
   if (auto found = co_await s.discover(challenge); !found) co_return found;
+  // A refresh token gets a new access token without the user — unless more scope is wanted,
+  // which only the user can grant.
+  if (!s.refresh_token.empty() && s.client_id.empty() && !s.config.client_id.empty())
+    (void)co_await s.ensure_client();  // the pre-registered client the refresh token was issued to
+  if (!s.refresh_token.empty() && !s.client_id.empty() && challenge.error != "insufficient_scope") {
+    // (Named: GCC 12 rejects string literals initializing an aggregate inside a co_await.)
+    Params refresh = {{"grant_type", "refresh_token"}, {"refresh_token", s.refresh_token}};
+    auto refreshed = co_await s.token_request(std::move(refresh));
+    if (refreshed) {
+      token_ = s.take_tokens(*refreshed);
+      co_return Result<void>{};
+    }
+    s.refresh_token.clear();  // spent or revoked: sign in again
+  }
   if (auto client = co_await s.ensure_client(); !client) co_return client;
 
   // What the challenge asks for (else all the resource offers), with what was asked for before:
@@ -426,9 +513,12 @@ asio::awaitable<Result<void>> OAuthSession::authorize(std::string www_authentica
   }
   const auto code = query_value(*back, "code");
   if (!code || code->empty()) co_return make_error("the authorization answer carried no code");
-  auto token = co_await s.exchange_code(*code, pkce.verifier);
-  if (!token) co_return Unexpected{token.error()};
-  token_ = std::move(*token);
+  Params grant = {{"grant_type", "authorization_code"}, {"code", *code}, {"redirect_uri", s.config.redirect_uri},
+                  {"code_verifier", pkce.verifier}};
+  auto answer = co_await s.token_request(std::move(grant));
+  if (!answer) co_return Unexpected{answer.error()};
+  s.refresh_token.clear();  // this grant's refresh token, if it gave one, replaces any older one
+  token_ = s.take_tokens(*answer);
   co_return Result<void>{};
 }
 

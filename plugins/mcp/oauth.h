@@ -22,6 +22,9 @@
 //        as a plain string, and must be there when the server's metadata promises it
 //     5. the token request with the client authentication the server chose (client_secret_basic,
 //        client_secret_post or none), `resource` again
+//   A refresh token, when the server gave one, is tried first on a later 401 (not on a step-up,
+//   which needs the user); a refused one is dropped and the user signs in again. With a
+//   token_file, a later run starts with the stored access token and refresh token.
 //
 // Thread-safety: one session per transport, used from its executor only.
 #pragma once
@@ -56,6 +59,10 @@ struct OAuthClientConfig {
   // that accept such documents (client_id_metadata_document_supported).
   std::string client_metadata_url;
   std::string ca_file;  // an extra CA to trust (tests)
+  // Where the tokens (access and refresh), the scopes asked for and a client Scout registered
+  // are kept between runs: a JSON file written 0600 (its folder 0700), read at the start. A file
+  // for another resource is ignored. Empty: kept in memory only.
+  std::string token_file;
 };
 
 // A WWW-Authenticate challenge's Bearer parameters (lower-case names).

@@ -43,6 +43,7 @@ Result<std::unique_ptr<Transport>> open_transport(const asio::any_io_executor& e
       oauth.redirect_uri = (*redirect)->redirect_uri();
       oauth.client_id = server.oauth_client_id;
       oauth.client_secret = server.oauth_client_secret;
+      oauth.token_file = server.oauth_token_file;
       endpoint.oauth = std::make_shared<OAuthSession>(executor, server.url, oauth, (*redirect)->authorizer(say, server.name));
     }
     auto http = HttpTransport::open(executor, std::move(endpoint));

@@ -45,6 +45,9 @@ struct McpServerConfig {
   std::string oauth_client_id;
   std::string oauth_client_secret;
   int oauth_redirect_port = 0;
+  // Where its tokens and Scout's registration are kept between runs (see OAuthClientConfig::
+  // token_file); the config sets $XDG_STATE_HOME/scout/mcp-oauth/NAME.json.
+  std::string oauth_token_file;
   // Which of its tools join (the server's own names; '*' matches any run of characters): all
   // when `allow` is empty, minus those `deny` matches.
   std::vector<std::string> allow;

@@ -358,6 +358,7 @@ TEST_CASE("HTTP MCP servers take a url and headers whose ${VARIABLES} come from 
   CHECK(signed_in->mcp_servers[0].oauth_client_id == "scout");
   CHECK(signed_in->mcp_servers[0].oauth_client_secret == "ghp-123");
   CHECK(signed_in->mcp_servers[0].oauth_redirect_port == 33418);
+  CHECK_THAT(signed_in->mcp_servers[0].oauth_token_file, Catch::EndsWith("/scout/mcp-oauth/t.json"));
   auto literal_secret = parse("[[plugins.mcp]]\nname = \"t\"\nurl = \"https://h/mcp\"\noauth = true\noauth_client_secret = \"s3cr3t\"\n");
   REQUIRE_FALSE(literal_secret);
   CHECK_THAT(literal_secret.error().message, Contains("must name an environment variable"));
@@ -370,6 +371,7 @@ TEST_CASE("HTTP MCP servers take a url and headers whose ${VARIABLES} come from 
   auto pinned = parse("[[plugins.mcp]]\nname = \"x\"\ncommand = \"y\"\nprotocol = \"2025-06-18\"\n");
   REQUIRE(pinned);
   CHECK(pinned->mcp_servers[0].protocol == "2025-06-18");
+  CHECK(pinned->mcp_servers[0].oauth_token_file.empty());  // no OAuth, nothing kept
   CHECK(parse("[[plugins.mcp]]\nname = \"x\"\nurl = \"http://h/mcp\"\n")->mcp_servers[0].protocol.empty());
   auto unknown_revision = parse("[[plugins.mcp]]\nname = \"x\"\ncommand = \"y\"\nprotocol = \"2024-01-01\"\n");
   REQUIRE_FALSE(unknown_revision);

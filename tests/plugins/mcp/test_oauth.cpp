@@ -5,6 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include <boost/asio/co_spawn.hpp>
@@ -12,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "plugins/mcp/oauth.h"
+#include "tests/common/scratch.h"
 #include "tests/plugins/mcp/mcp_test_support.h"
 #include "tests/support/local_http_server.h"
 #include "tools/http/http_client.h"
@@ -151,6 +155,9 @@ struct TinyAuthorizationServer {
   bool promises_iss = false;
   std::atomic<int> token_requests{0};
   std::atomic<int> authorize_requests{0};
+  std::atomic<bool> refresh_accepted{true};
+  std::mutex mutex;
+  std::vector<std::string> token_bodies;  // form bodies of the token requests
   LocalHttpServer server{[this](const HttpExchange& req, RawConnection& conn) {
     if (req.target == "/.well-known/oauth-protected-resource/mcp") {
       conn.write(scout::test::http_response(
@@ -164,11 +171,26 @@ struct TinyAuthorizationServer {
       conn.write(scout::test::http_response(200, "application/json", metadata.dump()));
     } else if (req.target.rfind("/token", 0) == 0) {
       ++token_requests;
-      conn.write(scout::test::http_response(200, "application/json", R"({"access_token":"t","token_type":"Bearer"})"));
+      {
+        std::lock_guard lock(mutex);
+        token_bodies.push_back(req.body);
+      }
+      if (req.body.find("grant_type=refresh_token") == std::string::npos)
+        conn.write(scout::test::http_response(200, "application/json",
+                                              R"({"access_token":"t","token_type":"Bearer","refresh_token":"r1"})"));
+      else if (refresh_accepted)
+        conn.write(scout::test::http_response(200, "application/json",
+                                              R"({"access_token":"t-refreshed","token_type":"Bearer","refresh_token":"r2"})"));
+      else
+        conn.write(scout::test::http_response(400, "application/json", R"({"error":"invalid_grant"})"));
     } else {
       conn.write(scout::test::http_response(404, "text/plain", "no"));
     }
   }};
+  std::string last_token_body() {
+    std::lock_guard lock(mutex);
+    return token_bodies.empty() ? "" : token_bodies.back();
+  }
   TinyAuthorizationServer() {
     base = server.url("");
     if (!base.empty() && base.back() == '/') base.pop_back();
@@ -241,4 +263,69 @@ TEST_CASE("authorization server metadata that names another issuer is not used",
   CHECK_THAT(done.error().message, Contains("names issuer 'https://attacker.example.com'") && Contains(as.base));
   CHECK(asked == 0);  // the user is never sent to its endpoints
   CHECK(as.token_requests == 0);
+}
+
+TEST_CASE("tokens are kept in a private file, and a later session starts with them without asking the user",
+          "[mcp][oauth]") {
+  TinyAuthorizationServer as;
+  const auto dir = scout::test::fresh_scratch_dir("oauth", "store");
+  OAuthClientConfig config;
+  config.client_id = "pre-registered";
+  config.token_file = (dir / "state" / "tracker.json").string();
+  asio::io_context io;
+  std::atomic<int> asked{0};
+  {
+    OAuthSession first(io.get_executor(), as.base + "/mcp", config, answering_with_iss("", asked));
+    CHECK(first.access_token().empty());
+    REQUIRE(run(io, first.authorize("Bearer")));
+    CHECK(first.access_token() == "t");
+  }
+  CHECK(asked == 1);
+  namespace fs = std::filesystem;
+  REQUIRE(fs::exists(config.token_file));
+  CHECK((fs::status(config.token_file).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+  CHECK((fs::status(dir / "state").permissions() & fs::perms::all) == fs::perms::owner_all);
+  std::ifstream in(config.token_file);
+  const Json saved = Json::parse(in);
+  CHECK(saved["resource"] == as.base + "/mcp");
+  CHECK(saved["refresh_token"] == "r1");
+
+  OAuthSession second(io.get_executor(), as.base + "/mcp", config, answering_with_iss("", asked));
+  CHECK(second.access_token() == "t");  // sent with the first request, no sign-in
+  CHECK(asked == 1);
+
+  // The same file for another server is not used.
+  OAuthSession other(io.get_executor(), as.base + "/other", config, answering_with_iss("", asked));
+  CHECK(other.access_token().empty());
+}
+
+TEST_CASE("an expired token is renewed with the refresh token, and a refused refresh asks the user again",
+          "[mcp][oauth]") {
+  TinyAuthorizationServer as;
+  const auto dir = scout::test::fresh_scratch_dir("oauth", "refresh");
+  OAuthClientConfig config;
+  config.client_id = "pre-registered";
+  config.token_file = (dir / "tracker.json").string();
+  asio::io_context io;
+  std::atomic<int> asked{0};
+  {
+    OAuthSession first(io.get_executor(), as.base + "/mcp", config, answering_with_iss("", asked));
+    REQUIRE(run(io, first.authorize("Bearer")));
+  }
+  OAuthSession later(io.get_executor(), as.base + "/mcp", config, answering_with_iss("", asked));
+  REQUIRE(run(io, later.authorize(R"(Bearer error="invalid_token")")));
+  CHECK(later.access_token() == "t-refreshed");
+  CHECK(asked == 1);  // no browser this time
+  const std::string body = as.last_token_body();
+  CHECK_THAT(body, Contains("grant_type=refresh_token") && Contains("refresh_token=r1") && Contains("resource=") &&
+                       Contains("client_id=pre-registered"));
+
+  // A step-up needs the user even with a refresh token.
+  REQUIRE(run(io, later.authorize(R"(Bearer error="insufficient_scope", scope="write")")));
+  CHECK(asked == 2);
+
+  as.refresh_accepted = false;
+  REQUIRE(run(io, later.authorize(R"(Bearer error="invalid_token")")));
+  CHECK(asked == 3);  // the refresh was refused: signed in again
+  CHECK(later.access_token() == "t");
 }
