@@ -20,8 +20,23 @@ std::chrono::milliseconds seconds(double s) { return std::chrono::milliseconds(s
 
 }  // namespace
 
+Result<std::shared_ptr<const Model>> ModelCache::load(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  if (const auto it = models_.find(path); it != models_.end()) return it->second;
+  auto model = Model::load(path);
+  if (!model) return Unexpected{model.error()};
+  ++files_read_;
+  models_.emplace(path, *model);
+  return *model;
+}
+
+int ModelCache::files_read() const {
+  std::lock_guard lock(mutex_);
+  return files_read_;
+}
+
 Expected<RunSetup, SetupError> prepare_run(asio::any_io_executor executor, const Config& c, const RunChoices& a,
-                                           SetupNotice notice) {
+                                           SetupNotice notice, ModelCache* models) {
   std::int32_t think_budget = a.think_budget;
   if (!a.effort.empty()) {
     const auto budget = think_budget_for_effort(a.effort);
@@ -71,7 +86,7 @@ Expected<RunSetup, SetupError> prepare_run(asio::any_io_executor executor, const
       return usage_error(
           "no model: give -m MODEL.gguf, or --remote URL --model NAME (or set [model] path or [remote] url in the "
           "config)");
-    auto model = Model::load(path);
+    auto model = models ? models->load(path) : Model::load(path);
     if (!model) return config_error(model.error().message);
     auto format = chat_format_for(**model, a.format.empty() ? c.model.format : a.format);
     if (!format) return usage_error(format.error().message);

@@ -11,7 +11,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -21,6 +23,7 @@
 #include "agent/config.h"
 #include "agent/loop.h"
 #include "common/expected.h"
+#include "engine/models/model.h"
 
 namespace scout::agent {
 
@@ -63,10 +66,26 @@ struct SetupError {
 // option the backend ignores). Empty: say nothing.
 using SetupNotice = std::function<void(const std::string&)>;
 
+// Model files loaded once and kept for later runs: the scout_run tool of `scout mcp-server`
+// gives every call the same loaded model (its weights are read-only) and each call a backend of
+// its own (its own context and cache), so calls after the first start at once. Thread-safe; a
+// file being loaded is loaded once even when asked for twice at the same time.
+class ModelCache {
+ public:
+  Result<std::shared_ptr<const Model>> load(const std::string& path);
+  int files_read() const;  // how many loads read a file (the rest were kept ones)
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const Model>> models_;
+  int files_read_ = 0;
+};
+
 // The backend and loop options for one run. Loads the local model when that is the backend
-// (slow: seconds for a large file). The backend runs on `executor`.
+// (slow: seconds for a large file), through `models` when given. The backend runs on `executor`.
 Expected<RunSetup, SetupError> prepare_run(asio::any_io_executor executor, const Config& config,
-                                           const RunChoices& choices, SetupNotice notice = {});
+                                           const RunChoices& choices, SetupNotice notice = {},
+                                           ModelCache* models = nullptr);
 
 // Where a run's trace goes by default: [trace] dir (or default_trace_dir()) /
 // run-YYYYMMDD-HHMMSS-PID[-SUFFIX].jsonl; empty when there is no such folder. A process that

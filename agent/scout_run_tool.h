@@ -10,8 +10,8 @@
 // Cancellation: cancelling the call (the client's notifications/cancelled, the registry's
 // deadline) stops the run (Loop::stop), which cancels the model's turn and the tools in flight.
 //
-// Each call sets up its own backend, so calls may run concurrently; with a local model that
-// means loading the model file for each call.
+// Each call sets up its own backend, so calls may run concurrently; `scout mcp-server` gives
+// prepare_run a ModelCache, so a local model file is read by the first call only.
 #pragma once
 
 #include <functional>

@@ -143,10 +143,13 @@ int run_server(const ServerArgs& a) {
   // What clients see: the agent's tools, and scout_run, which runs the agent over them.
   tools::Registry offered;
   for (const auto& info : agent_tools->list()) (void)offered.add(agent_tools->find(info.name));
-  auto prepare = [executor = io.get_executor(), c](const std::string& effort) {
+  // A local model is loaded by the first scout_run call and kept for the later ones.
+  auto models = std::make_shared<agent::ModelCache>();
+  auto prepare = [executor = io.get_executor(), c, models](const std::string& effort) {
     agent::RunChoices choices;
     choices.effort = effort;
-    return agent::prepare_run(executor, c, choices, [](const std::string& text) { say("scout_run: " + text); });
+    return agent::prepare_run(
+        executor, c, choices, [](const std::string& text) { say("scout_run: " + text); }, models.get());
   };
   auto runs = std::make_shared<int>(0);
   auto open_trace = [c, runs] {

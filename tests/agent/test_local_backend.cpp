@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/local_backend.h"
+#include "agent/run_setup.h"
 #include "engine/synth/synth.h"
 #include "tests/engine/session/tiny_models.h"
 #include "tests/tools/registry/registry_test_support.h"
@@ -266,4 +267,31 @@ TEST_CASE("a new task on the same backend reads the shared system prompt and too
   CHECK(second.usage.prompt_tokens == static_cast<std::int64_t>(b.size()));
   CHECK(second.usage.prefilled_tokens == static_cast<std::int64_t>(b.size() - shared));
   CHECK(f.backend->session().n_evaluated() - evaluated == second.usage.prefilled_tokens + 3);
+}
+
+TEST_CASE("a model cache reads each model file once, and every run set up through it gets a backend of its own",
+          "[local_backend][scout_run]") {
+  Config c;
+  c.model.path = test::tiny_model_path({Arch::qwen3moe, GgmlType::F32});
+  c.model.format = "qwen3";
+  c.model.ctx = 512;
+  c.model.threads = 1;
+  asio::io_context io;
+  ModelCache cache;
+  auto first = prepare_run(io.get_executor(), c, RunChoices{}, {}, &cache);
+  REQUIRE(first);
+  auto second = prepare_run(io.get_executor(), c, RunChoices{}, {}, &cache);
+  REQUIRE(second);
+  CHECK(cache.files_read() == 1);
+  CHECK(first->backend.get() != second->backend.get());
+  auto a = cache.load(c.model.path);
+  auto b = cache.load(c.model.path);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->get() == b->get());
+  auto missing = cache.load("/nonexistent/model.gguf");
+  CHECK_FALSE(missing);
+  CHECK(cache.files_read() == 1);
+  // Without a cache every run reads the file.
+  REQUIRE(prepare_run(io.get_executor(), c, RunChoices{}, {}));
 }
