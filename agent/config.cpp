@@ -446,6 +446,7 @@ class ConfigReader {
           return at(entry, "[[plugins.mcp]] '" + s.name + "': headers belong to servers reached by url");
         s.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
         if (s.oauth) s.oauth_token_file = (default_state_dir(env_) / "mcp-oauth" / (s.name + ".json")).string();
+        s.era_file = (default_state_dir(env_) / "mcp-era" / (s.name + ".json")).string();
         c.mcp_servers.push_back(std::move(s));
       }
     }

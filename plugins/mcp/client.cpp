@@ -212,7 +212,13 @@ asio::awaitable<Result<Json>> McpClient::request(std::string method, Json params
 asio::awaitable<std::optional<Result<ServerInfo>>> McpClient::discover(std::string version) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     stateless_version_ = version;
+    const auto asked = std::chrono::steady_clock::now();
     auto answer = co_await exchange(std::string("server/discover"), with_envelope(Json::object()), options_.probe_timeout);
+    if (!answer && !broken_ && std::chrono::steady_clock::now() - asked >= options_.probe_timeout)
+      warn("MCP server '" + name() + "' did not answer server/discover within " +
+           std::to_string(options_.probe_timeout.count() / 1000.0).substr(0, 4) +
+           " s, so it is taken for a server from before the stateless revision (protocol = \"" +
+           supported_protocol_versions().front() + "\" in its config skips this wait)");
     std::vector<std::string> theirs;
     if (answer && answer->ok()) {
       const Json& r = answer->result();
@@ -292,13 +298,25 @@ asio::awaitable<Result<ServerInfo>> McpClient::initialize() {
   if (!wanted.empty() && listed(legacy, wanted)) co_return co_await handshake(wanted);
   if (!wanted.empty() && !listed(stateless, wanted))
     co_return make_error("protocol revision '" + wanted + "' is not one Scout speaks (Scout speaks " + spoken_protocol_versions() + ")");
+  auto found = [&](const char* era) {
+    if (options_.on_era_found && options_.known_era != era) options_.on_era_found(era);
+  };
+  if (wanted.empty() && options_.known_era == "initialize") {
+    // Known from before: no probe (a server that ignores unknown requests would cost its whole
+    // timeout each time). If the handshake fails, the server may have changed: probe after all.
+    auto info = co_await handshake(legacy.front());
+    if (info || broken_) co_return info;
+  }
   auto discovered = co_await discover(wanted.empty() ? stateless.front() : wanted);
   if (!discovered) {
     if (!wanted.empty())
       co_return make_error("MCP server '" + name() + "' does not answer server/discover, so it does not speak protocol revision " +
                            wanted + "; leave the revision unset to speak what it speaks");
-    co_return co_await handshake(legacy.front());
+    auto info = co_await handshake(legacy.front());
+    if (info) found("initialize");
+    co_return info;
   }
+  if (*discovered) found("stateless");
   if (*discovered && options_.on_notification) {
     const Json& caps = (*discovered)->capabilities;
     const auto tools = caps.find("tools");

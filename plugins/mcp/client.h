@@ -96,6 +96,11 @@ struct ClientOptions {
   // How long server/discover may go unanswered before the server is taken for one that
   // predates it (some ignore unknown methods before initialize).
   std::chrono::milliseconds probe_timeout{10000};
+  // What an earlier connection found this server speaks: "initialize" skips the probe (and
+  // probes after all when the handshake fails); "stateless" or empty probe. on_era_found hears what this connection found, when that
+  // differs, to remember it for the next one.
+  std::string known_era;
+  std::function<void(const std::string& era)> on_era_found;
   // What the user should hear that is not a failure: a tool refused for breaking a rule of the
   // protocol, a subscription the server keeps ending.
   std::function<void(const std::string&)> on_warning;

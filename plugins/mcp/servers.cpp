@@ -3,6 +3,8 @@
 #include <fnmatch.h>
 
 #include <cctype>
+#include <filesystem>
+#include <fstream>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -68,6 +70,40 @@ Result<std::unique_ptr<Transport>> open_transport(const asio::any_io_executor& e
 
 namespace {
 
+// What identifies a server's configuration for the remembered era: its URL, or its command line.
+std::string era_fingerprint(const McpServerConfig& server) {
+  if (!server.url.empty()) return server.url;
+  std::string out = server.command;
+  for (const auto& a : server.args) out += '\x1f' + a;
+  return out;
+}
+
+std::string recall_era(const McpServerConfig& server) {
+  if (server.era_file.empty()) return {};
+  std::ifstream in(server.era_file);
+  const Json saved = in ? Json::parse(in, nullptr, false) : Json();
+  if (!saved.is_object() || saved.value("fingerprint", "") != era_fingerprint(server)) return {};
+  return saved.value("era", "");
+}
+
+void remember_era(const McpServerConfig& server, const std::string& era) {
+  if (server.era_file.empty()) return;
+  const std::filesystem::path path(server.era_file);
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  const std::string temporary = server.era_file + ".new";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << Json{{"fingerprint", era_fingerprint(server)}, {"era", era}}.dump() << "\n";
+    if (!out) return;
+  }
+  std::filesystem::rename(temporary, path, ec);
+}
+
+}  // namespace
+
+namespace {
+
 // Registers the server's permitted tools that the registry does not hold yet.
 void add_tools(const std::shared_ptr<McpClient>& client, const McpServerConfig& server, const std::vector<McpTool>& tools,
                tools::Registry& registry, const std::function<void(const std::string&)>& report) {
@@ -110,6 +146,8 @@ asio::awaitable<std::vector<std::shared_ptr<McpClient>>> connect_servers(
     ClientOptions options = base;
     options.request_timeout = server.timeout;
     options.protocol_version = server.protocol;
+    options.known_era = recall_era(server);
+    options.on_era_found = [server](const std::string& era) { remember_era(server, era); };
     options.on_warning = [report, forward = base.on_warning](const std::string& what) {
       report(what);
       if (forward) forward(what);

@@ -55,6 +55,10 @@ struct McpServerConfig {
   std::chrono::milliseconds timeout{60000};  // each request
   // The protocol revision to speak; empty: whatever the server speaks (see McpClient::initialize).
   std::string protocol;
+  // Where what the server was found to speak is remembered for the next run, with the command or
+  // URL it was found for (ClientOptions::known_era); the config sets
+  // $XDG_STATE_HOME/scout/mcp-era/NAME.json. Empty: found anew each time.
+  std::string era_file;
 };
 
 // Whether `server` lets its tool `tool` join (allow/deny above).

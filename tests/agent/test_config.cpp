@@ -372,6 +372,7 @@ TEST_CASE("HTTP MCP servers take a url and headers whose ${VARIABLES} come from 
   REQUIRE(pinned);
   CHECK(pinned->mcp_servers[0].protocol == "2025-06-18");
   CHECK(pinned->mcp_servers[0].oauth_token_file.empty());  // no OAuth, nothing kept
+  CHECK_THAT(pinned->mcp_servers[0].era_file, Catch::EndsWith("/scout/mcp-era/x.json"));
   CHECK(parse("[[plugins.mcp]]\nname = \"x\"\nurl = \"http://h/mcp\"\n")->mcp_servers[0].protocol.empty());
   auto unknown_revision = parse("[[plugins.mcp]]\nname = \"x\"\ncommand = \"y\"\nprotocol = \"2024-01-01\"\n");
   REQUIRE_FALSE(unknown_revision);

@@ -431,3 +431,56 @@ TEST_CASE("a stateless server's list changes arrive on the subscriptions/listen 
   CHECK(listen["params"]["notifications"]["toolsListChanged"] == true);
   CHECK(listen["params"]["_meta"][kVersionKey] == "2026-07-28");
 }
+
+TEST_CASE("what a server was found to speak is reported once, and a server known to speak initialize is not probed",
+          "[mcp][mcp_stateless]") {
+  // Answers the first request as initialize only if it is one; anything else gets nothing.
+  const std::string answers_only_initialize =
+      "read line; case \"$line\" in *'\"initialize\"'*) echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"protocolVersion\":"
+      "\"2025-06-18\",\"capabilities\":{},\"serverInfo\":{\"name\":\"py\",\"version\":\"0\"}}}';; esac; read n; sleep 5";
+  asio::io_context io;
+  std::vector<std::string> found;
+  SECTION("known: no probe, so a server that ignores unknown requests costs nothing") {
+    auto transport = StdioTransport::spawn(io.get_executor(), StdioCommand{"sh", {"-c", answers_only_initialize}, {}, "py"});
+    REQUIRE(transport);
+    ClientOptions options;
+    options.known_era = "initialize";
+    options.probe_timeout = std::chrono::seconds(60);  // a probe would stall the test
+    options.on_era_found = [&](const std::string& era) { found.push_back(era); };
+    McpClient client(io.get_executor(), std::move(*transport), options);
+    auto info = run(io, client.initialize());
+    REQUIRE(info);
+    CHECK(info->protocol_version == "2025-06-18");
+    CHECK(found.empty());  // nothing new to remember
+    close(io, client);
+  }
+  SECTION("not known: probed, and the finding reported") {
+    StatelessServer server([&](const Json& msg, const HttpExchange&, RawConnection& conn) {
+      server.reply(conn, 200, rpc_result(msg, {{"tools", Json::array()}}));
+    });
+    ClientOptions options;
+    options.on_era_found = [&](const std::string& era) { found.push_back(era); };
+    McpClient client = http_client(io, server.url(), options);
+    REQUIRE(run(io, client.initialize()));
+    CHECK(found == std::vector<std::string>{"stateless"});
+    close(io, client);
+  }
+  SECTION("known, but the server has changed: the failed handshake is followed by a probe") {
+    StatelessServer server([&](const Json& msg, const HttpExchange&, RawConnection& conn) {
+      server.reply(conn, 200, rpc_result(msg, {{"tools", Json::array()}}));
+    });
+    ClientOptions options;
+    options.known_era = "initialize";
+    options.on_era_found = [&](const std::string& era) { found.push_back(era); };
+    McpClient client = http_client(io, server.url(), options);
+    auto info = run(io, client.initialize());
+    REQUIRE(info);
+    CHECK(info->stateless);
+    CHECK(found == std::vector<std::string>{"stateless"});
+    const auto bodies = server.bodies();
+    REQUIRE(bodies.size() >= 2);
+    CHECK(bodies[0]["method"] == "initialize");
+    CHECK(bodies[1]["method"] == "server/discover");
+    close(io, client);
+  }
+}

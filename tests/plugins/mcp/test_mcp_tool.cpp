@@ -2,11 +2,14 @@
 // against outputSchema, and calls through the registry to the reference MCP server.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include <boost/asio/io_context.hpp>
 
 #include "plugins/mcp/mcp_tool.h"
 #include "plugins/mcp/servers.h"
 #include "tools/registry/registry.h"
+#include "tests/common/scratch.h"
 #include "tests/plugins/mcp/mcp_test_support.h"
 
 using namespace scout::plugins::mcp;
@@ -156,7 +159,9 @@ for line in sys.stdin:
   grower.args = {"-c", script};
   asio::io_context io;
   scout::tools::Registry registry;
-  auto clients = run(io, connect_servers(io.get_executor(), {grower}, registry, [](const std::string&) {}));
+  ClientOptions base;
+  base.probe_timeout = std::chrono::milliseconds(300);  // it ignores server/discover, as older servers may
+  auto clients = run(io, connect_servers(io.get_executor(), {grower}, registry, [](const std::string&) {}, base));
   REQUIRE(clients.size() == 1);
   CHECK(registry.list().size() == 1);
   CHECK(run_until_done(io, registry.call("grower__grow", Json::object(), {})).text == "grown");
@@ -164,4 +169,60 @@ for line in sys.stdin:
   CHECK(registry.find("grower__second"));
   CHECK(registry.list().size() == 2);
   for (auto& c : clients) run_until_done(io, scout::plugins::mcp::testing::close_client(*c));
+}
+
+TEST_CASE("a server found to speak only initialize is remembered, and the next run goes straight to the handshake",
+          "[mcp][mcp_stateless]") {
+  // Like servers that ignore requests before initialize (no answer at all); with STRICT set it
+  // exits on one instead, so a probe would lose it.
+  const std::string script = R"(
+import json, os, sys
+def send(m): print(json.dumps(m), flush=True)
+for line in sys.stdin:
+    m = json.loads(line)
+    method = m.get("method")
+    if method == "initialize":
+        send({"jsonrpc": "2.0", "id": m["id"], "result": {"protocolVersion": "2025-11-25",
+              "capabilities": {"tools": {}}, "serverInfo": {"name": "old", "version": "1"}}})
+    elif method == "tools/list":
+        send({"jsonrpc": "2.0", "id": m["id"], "result": {"tools": [{"name": "t", "inputSchema": {"type": "object"}}]}})
+    elif "id" in m and os.environ.get("STRICT"):
+        sys.exit(3)
+)";
+  const auto dir = scout::test::fresh_scratch_dir("mcp_tool", "era");
+  McpServerConfig old;
+  old.name = "old";
+  old.command = "/usr/bin/python3";
+  old.args = {"-c", script};
+  old.era_file = (dir / "mcp-era" / "old.json").string();
+  asio::io_context io;
+  auto connect = [&](McpServerConfig config, std::chrono::milliseconds probe_timeout, std::vector<std::string>& reports) {
+    scout::tools::Registry registry;
+    ClientOptions base;
+    base.probe_timeout = probe_timeout;
+    auto clients = run(io, connect_servers(io.get_executor(), {config}, registry,
+                                           [&](const std::string& r) { reports.push_back(r); }, base));
+    const std::size_t count = clients.size();
+    for (auto& c : clients) run_until_done(io, scout::plugins::mcp::testing::close_client(*c));
+    return count;
+  };
+  std::vector<std::string> reports;
+  CHECK(connect(old, std::chrono::milliseconds(300), reports) == 1);  // the probe goes unanswered
+  REQUIRE(reports.size() == 1);
+  CHECK_THAT(reports[0], Contains("did not answer server/discover") && Contains("protocol = \"2025-11-25\""));
+  reports.clear();
+  std::ifstream saved(old.era_file);
+  REQUIRE(saved);
+  CHECK(Json::parse(saved)["era"] == "initialize");
+
+  McpServerConfig strict = old;
+  strict.env = {{"STRICT", "1"}};  // not part of what identifies the server
+  CHECK(connect(strict, std::chrono::seconds(30), reports) == 1);
+  CHECK(reports.empty());
+
+  // Another command line under the same name is not taken for the same server.
+  McpServerConfig changed = strict;
+  changed.args.push_back("--flag");
+  std::vector<std::string> changed_reports;
+  CHECK(connect(changed, std::chrono::seconds(30), changed_reports) == 0);  // probed, and it exits on the probe
 }
