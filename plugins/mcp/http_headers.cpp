@@ -159,4 +159,32 @@ std::string encode_header_value(const std::string& text) {
   return "=?base64?" + tools::http::base64_encode(text) + "?=";
 }
 
+std::optional<ErrorObject> stateless_header_problem(const Request& request,
+                                                    const std::function<std::string(std::string_view)>& header) {
+  auto mismatch = [](std::string message) {
+    return ErrorObject{error_code::header_mismatch, "Header mismatch: " + std::move(message), std::nullopt};
+  };
+  const std::string version = header("MCP-Protocol-Version");
+  const std::string declared = declared_protocol_version(request.params);
+  if (version.empty()) return mismatch("no MCP-Protocol-Version header");
+  if (declared.empty())
+    return ErrorObject{error_code::invalid_params, std::string("Invalid params: missing _meta keys: ") + meta_key::protocol_version,
+                       std::nullopt};
+  if (version != declared) return mismatch("MCP-Protocol-Version is '" + version + "' but _meta says '" + declared + "'");
+  const std::string method = header("Mcp-Method");
+  if (method.empty()) return mismatch("no Mcp-Method header");
+  if (method != request.method) return mismatch("Mcp-Method is '" + method + "' but the body's method is '" + request.method + "'");
+  const char* field = request.method == "tools/call" || request.method == "prompts/get" ? "name"
+                      : request.method == "resources/read"                             ? "uri"
+                                                                                        : nullptr;
+  if (!field) return std::nullopt;
+  const Json params = request.params.value_or(Json::object());
+  const std::string named = params.is_object() && params.value(field, Json()).is_string() ? params[field].get<std::string>() : "";
+  const std::string name = header("Mcp-Name");
+  if (name.empty()) return mismatch("no Mcp-Name header");
+  if (name != named && name != encode_header_value(named))
+    return mismatch("Mcp-Name is '" + name + "' but the body's " + field + " is '" + named + "'");
+  return std::nullopt;
+}
+
 }  // namespace scout::plugins::mcp

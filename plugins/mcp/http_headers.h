@@ -12,8 +12,10 @@
 // non-primitive or `number` property, repeated ignoring case) must not be offered at all.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,5 +37,13 @@ HeaderList parameter_headers(const Json& input_schema, const Json& arguments);
 
 // One header value: as is when it is plain visible ASCII, else =?base64?{base64 of the UTF-8}?=.
 std::string encode_header_value(const std::string& text);
+
+// The server's side of the same rules: why a stateless request's headers disagree with its body
+// (MCP-Protocol-Version with _meta's revision, Mcp-Method with the method, Mcp-Name with the
+// name or uri), as the JSON-RPC error to answer with (-32020 HeaderMismatch; -32602 when _meta
+// names no revision); nullopt when they agree. `header` gives a header's value, blanks trimmed,
+// "" when absent.
+std::optional<ErrorObject> stateless_header_problem(const Request& request,
+                                                    const std::function<std::string(std::string_view)>& header);
 
 }  // namespace scout::plugins::mcp

@@ -21,6 +21,7 @@
 #include <boost/beast/http.hpp>
 
 #include "common/text.h"
+#include "plugins/mcp/http_headers.h"
 
 namespace scout::plugins::mcp {
 
@@ -447,40 +448,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     return std::nullopt;
   }
 
-  // The refusal of a stateless request whose headers disagree with its body, if they do:
-  // MCP-Protocol-Version, Mcp-Method and (for a tool, prompt or resource) Mcp-Name must be there
-  // and say what the body says.
+  // The refusal of a stateless request whose headers disagree with its body, if they do.
   std::optional<HttpResponse> check_stateless_headers(const HttpRequest& req, const Request& request) const {
-    auto refuse = [&](std::int64_t code, const std::string& message) {
-      return plain_response(req, http::status::bad_request, "application/json",
-                            serialize(Response{request.id, ErrorObject{code, message, std::nullopt}}));
-    };
-    const std::string version(trim_blanks(req[kVersionHeader]));
-    const std::string declared = declared_protocol_version(request.params);
-    if (version.empty()) return refuse(error_code::header_mismatch, "Header mismatch: no MCP-Protocol-Version header");
-    if (declared.empty())
-      return refuse(error_code::invalid_params, std::string("Invalid params: missing _meta keys: ") + meta_key::protocol_version);
-    if (version != declared)
-      return refuse(error_code::header_mismatch,
-                    "Header mismatch: MCP-Protocol-Version is '" + version + "' but _meta says '" + declared + "'");
-    const std::string method(trim_blanks(req["Mcp-Method"]));
-    if (method != request.method)
-      return refuse(error_code::header_mismatch, method.empty() ? "Header mismatch: no Mcp-Method header"
-                                                                : "Header mismatch: Mcp-Method is '" + method +
-                                                                      "' but the body's method is '" + request.method + "'");
-    const char* field = request.method == "tools/call" || request.method == "prompts/get" ? "name"
-                        : request.method == "resources/read"                             ? "uri"
-                                                                                          : nullptr;
-    if (field) {
-      const Json params = request.params.value_or(Json::object());
-      const std::string named = params.is_object() && params.value(field, Json()).is_string() ? params[field].get<std::string>() : "";
-      const std::string name(trim_blanks(req["Mcp-Name"]));
-      if (name != named)
-        return refuse(error_code::header_mismatch, name.empty() ? "Header mismatch: no Mcp-Name header"
-                                                                : "Header mismatch: Mcp-Name is '" + name + "' but the body's " +
-                                                                      field + " is '" + named + "'");
-    }
-    return std::nullopt;
+    const auto problem =
+        stateless_header_problem(request, [&req](std::string_view name) { return std::string(trim_blanks(req[name])); });
+    if (!problem) return std::nullopt;
+    return plain_response(req, http::status::bad_request, "application/json", serialize(Response{request.id, *problem}));
   }
 
   static http::status status_of(const Response& response) {

@@ -3,6 +3,8 @@
 // that decide whether a tool may be offered at all.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "plugins/mcp/http_headers.h"
 #include "tools/http/http_client.h"
 
@@ -117,4 +119,42 @@ TEST_CASE("a tool whose x-mcp-header annotations break the rules is refused, nam
   CHECK_THAT(*problem(R"({"v": {"type": "string", "x-mcp-header": 7}})"), Contains("not a string"));
   CHECK_THAT(*problem(R"({"outer": {"type": "object", "properties": {"v": {"type": "number", "x-mcp-header": "V"}}}})"),
              Contains("'outer.v'"));
+}
+
+TEST_CASE("a server finds the stateless request whose headers disagree with its body", "[mcp][http_headers]") {
+  const Json meta = {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+                     {"io.modelcontextprotocol/clientCapabilities", Json::object()}};
+  const Request call{RequestId{std::int64_t{1}}, "tools/call", Json{{"name", "get_weather"}, {"_meta", meta}}};
+  std::map<std::string, std::string> headers{
+      {"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Method", "tools/call"}, {"Mcp-Name", "get_weather"}};
+  auto lookup = [&](std::string_view name) {
+    const auto it = headers.find(std::string(name));
+    return it == headers.end() ? std::string() : it->second;
+  };
+  CHECK_FALSE(stateless_header_problem(call, lookup));
+
+  headers["Mcp-Method"] = "Tools/Call";  // values are case-sensitive
+  auto problem = stateless_header_problem(call, lookup);
+  REQUIRE(problem);
+  CHECK(problem->code == -32020);
+  CHECK_THAT(problem->message, Contains("Mcp-Method"));
+  headers["Mcp-Method"] = "tools/call";
+  headers["Mcp-Name"] = "get_forecast";
+  CHECK(stateless_header_problem(call, lookup)->code == -32020);
+  headers.erase("Mcp-Name");
+  CHECK_THAT(stateless_header_problem(call, lookup)->message, Contains("no Mcp-Name"));
+  headers["Mcp-Name"] = "get_weather";
+  headers["MCP-Protocol-Version"] = "2025-11-25";
+  CHECK_THAT(stateless_header_problem(call, lookup)->message, Contains("_meta says '2026-07-28'"));
+  headers.erase("MCP-Protocol-Version");
+  CHECK(stateless_header_problem(call, lookup)->code == -32020);
+
+  headers["MCP-Protocol-Version"] = "2026-07-28";
+  const Request bare{RequestId{std::int64_t{2}}, "tools/list", Json::object()};
+  headers["Mcp-Method"] = "tools/list";
+  CHECK(stateless_header_problem(bare, lookup)->code == -32602);  // no revision in _meta
+  const Request unicode{RequestId{std::int64_t{3}}, "resources/read", Json{{"uri", "file:///Grüße.txt"}, {"_meta", meta}}};
+  headers["Mcp-Method"] = "resources/read";
+  headers["Mcp-Name"] = encode_header_value("file:///Grüße.txt");  // as a client must send it
+  CHECK_FALSE(stateless_header_problem(unicode, lookup));
 }
