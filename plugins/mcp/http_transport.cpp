@@ -262,7 +262,6 @@ bool gone(const StatePtr& st, const http::HttpResult<http::Response>& r) {
   return st->closed || (!r && r.error().kind == http::ErrorKind::cancelled);
 }
 
-// A request's POST: its answer as JSON, or an event stream resumed by GET until the answer comes.
 // A stateless server answers a request it refuses (an unsupported revision, an unknown method, a
 // header mismatch) with a 4xx whose body is a JSON-RPC error: that error, for the request's id.
 std::optional<Response> error_in_body(const http::Response& r, const RequestId& id) {
@@ -272,6 +271,9 @@ std::optional<Response> error_in_body(const http::Response& r, const RequestId& 
   return Response{id, response->error()};
 }
 
+// A request's POST: its answer as JSON, or an event stream resumed by GET until the answer comes
+// (not in the stateless revision, whose streams cannot be resumed). `extra`: the request's own
+// headers; `stateless`: it carries the stateless revision.
 asio::awaitable<void> post_request(StatePtr st, std::uint64_t stream, RequestId id, std::string method, std::string body,
                                    HeaderList extra, bool stateless) {
   const std::string key = id_text(id);

@@ -427,7 +427,8 @@ struct OAuthSession::Impl {
     std::filesystem::create_directories(path.parent_path(), ec);
     std::filesystem::permissions(path.parent_path(), std::filesystem::perms::owner_all, ec);
     const std::string temporary = config.token_file + ".new";
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ::unlink(temporary.c_str());  // a leftover could carry other permissions
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return;
     const std::string text = state.dump(2) + "\n";
     const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());

@@ -115,7 +115,7 @@ asio::awaitable<std::optional<Response>> ServerSession::handle_stateless(Request
                                                                           std::string version) {
   if (auto refusal = stateless_refusal(request)) co_return refusal;
   const std::string& method = request.method;
-  if (method == "server/discover") co_return cacheable(complete(discover(request, version)));
+  if (method == "server/discover") co_return cacheable(complete(discover(request)));
   if (method == "tools/list") co_return cacheable(complete(list_tools(request)));
   if (method == "tools/call") co_return complete(co_await call_tool(std::move(request), std::move(notify)));
   if (method == "subscriptions/listen") co_return co_await listen(std::move(request), std::move(notify));
@@ -137,8 +137,7 @@ std::optional<Response> ServerSession::stateless_refusal(const Request& request)
   return std::nullopt;
 }
 
-Response ServerSession::discover(const Request& request, const std::string& version) const {
-  (void)version;
+Response ServerSession::discover(const Request& request) const {
   const Json info = {{"name", options_.name}, {"version", options_.version}};
   Json result = {{"supportedVersions", server_stateless_versions()},
                  {"capabilities", {{"tools", {{"listChanged", false}}}}},

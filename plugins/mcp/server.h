@@ -118,7 +118,7 @@ class ServerSession {
   Response list_tools(const Request& request) const;
   Response set_level(const Request& request);
   asio::awaitable<std::optional<Response>> handle_stateless(Request request, NotifyFn notify, std::string version);
-  Response discover(const Request& request, const std::string& version) const;
+  Response discover(const Request& request) const;
   asio::awaitable<std::optional<Response>> listen(Request request, NotifyFn notify);
   asio::awaitable<std::optional<Response>> call_tool(Request request, NotifyFn notify);
   std::chrono::milliseconds timeout_for(std::string_view tool) const;
