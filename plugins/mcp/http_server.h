@@ -42,6 +42,8 @@
 // every write, max_connections (503 past it), max_sessions (the least recently used idle
 // session is ended to make room; 503 when every session is busy).
 //
+// The event streams' writing is in http_event_stream.h.
+//
 // Thread-safety: everything runs on one executor (an io_context with one thread); stop() is
 // called on it. Lifetime: the registry outlives the server, and the server outlives run().
 #pragma once
