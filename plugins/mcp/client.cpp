@@ -17,6 +17,21 @@ std::string string_field(const Json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// What an initialize or server/discover result says of the server: its name and version (in
+// serverInfo, or in _meta as the stateless revision may put it), capabilities, instructions.
+void read_server_info(const Json& result, ServerInfo& info) {
+  const Json* server_info = nullptr;
+  if (const auto s = result.find("serverInfo"); s != result.end() && s->is_object()) server_info = &*s;
+  if (const auto m = result.find("_meta"); !server_info && m != result.end() && m->is_object())
+    if (const auto s = m->find(meta_key::server_info); s != m->end() && s->is_object()) server_info = &*s;
+  if (server_info) {
+    info.name = string_field(*server_info, "name");
+    info.version = string_field(*server_info, "version");
+  }
+  if (const auto c = result.find("capabilities"); c != result.end() && c->is_object()) info.capabilities = *c;
+  info.instructions = string_field(result, "instructions");
+}
+
 }  // namespace
 
 McpClient::McpClient(asio::any_io_executor executor, std::unique_ptr<Transport> transport, ClientOptions options)
@@ -82,7 +97,7 @@ asio::awaitable<void> McpClient::read_loop() {
       Response answer{req.id, Json::object()};
       if (req.method == "elicitation/create") {
         const Json params = req.params.value_or(Json::object());
-        answer.outcome = options_.on_elicitation ? options_.on_elicitation(name(), params) : decline_elicitation(params);
+        answer.outcome = answer_elicitation(params);
       } else if (req.method != "ping") {
         answer.outcome = ErrorObject{error_code::method_not_found, "Scout does not offer '" + req.method + "'", std::nullopt};
       }
@@ -188,6 +203,10 @@ std::string McpClient::refusal(const std::string& method, const ErrorObject& err
   return "MCP server '" + name() + "' refused " + method + ": " + error.message + " (code " + std::to_string(error.code) + ")";
 }
 
+Json McpClient::answer_elicitation(const Json& params) const {
+  return options_.on_elicitation ? options_.on_elicitation(name(), params) : decline_elicitation(params);
+}
+
 void McpClient::warn(const std::string& what) const {
   if (options_.on_warning) options_.on_warning(what);
 }
@@ -230,16 +249,7 @@ asio::awaitable<std::optional<Result<ServerInfo>>> McpClient::discover(std::stri
         ServerInfo info;
         info.stateless = true;
         info.protocol_version = *common;
-        const Json* server_info = nullptr;
-        if (const auto s = r.find("serverInfo"); s != r.end() && s->is_object()) server_info = &*s;
-        if (const auto m = r.find("_meta"); !server_info && m != r.end() && m->is_object())
-          if (const auto s = m->find(meta_key::server_info); s != m->end() && s->is_object()) server_info = &*s;
-        if (server_info) {
-          info.name = string_field(*server_info, "name");
-          info.version = string_field(*server_info, "version");
-        }
-        if (const auto c = r.find("capabilities"); c != r.end() && c->is_object()) info.capabilities = *c;
-        info.instructions = string_field(r, "instructions");
+        read_server_info(r, info);
         if (!info.name.empty()) name_ = info.name;
         co_return Result<ServerInfo>(std::move(info));
       }
@@ -277,8 +287,8 @@ asio::awaitable<void> McpClient::listen_loop() {
     // The server ended it (or refused it): open it again, unless it keeps ending at once.
     quick_ends = std::chrono::steady_clock::now() - opened > std::chrono::minutes(1) ? 0 : quick_ends + 1;
     if (quick_ends >= 5) {
-      warn("MCP server '" + name() + "' keeps ending its subscriptions/listen stream" +
-           (answer && !answer->ok() ? " (" + answer->error().message + ")" : !answer ? " (" + answer.error().message + ")" : "") +
+      const std::string why = !answer ? answer.error().message : !answer->ok() ? answer->error().message : "";
+      warn("MCP server '" + name() + "' keeps ending its subscriptions/listen stream" + (why.empty() ? "" : " (" + why + ")") +
            "; changes to its tools will not be noticed");
       break;
     }
@@ -338,12 +348,7 @@ asio::awaitable<Result<ServerInfo>> McpClient::handshake(std::string version) {
   if (std::find(versions.begin(), versions.end(), info.protocol_version) == versions.end())
     co_return make_error("MCP server '" + name() + "' speaks protocol revision '" + info.protocol_version +
                          "', which Scout does not (Scout speaks " + spoken_protocol_versions() + ")");
-  if (const auto s = result->find("serverInfo"); s != result->end() && s->is_object()) {
-    info.name = string_field(*s, "name");
-    info.version = string_field(*s, "version");
-  }
-  if (const auto c = result->find("capabilities"); c != result->end() && c->is_object()) info.capabilities = *c;
-  info.instructions = string_field(*result, "instructions");
+  read_server_info(*result, info);
   if (!info.name.empty()) name_ = info.name;
   const Message initialized = Notification{std::string("notifications/initialized"), std::nullopt};
   auto sent = co_await transport_->send(initialized);
@@ -381,8 +386,7 @@ asio::awaitable<Result<std::vector<McpTool>>> McpClient::list_tools() {
 }
 
 asio::awaitable<Result<CallResult>> McpClient::call_tool(std::string tool, Json arguments, ProgressFn on_progress) {
-  const Json params = {{"name", tool}, {"arguments", arguments}};
-  Json first = params;
+  Json first = {{"name", tool}, {"arguments", arguments}};
   std::string token_key;
   if (on_progress) {
     const Json token = "scout-progress-" + std::to_string(next_progress_token_++);
@@ -419,7 +423,7 @@ asio::awaitable<Result<CallResult>> McpClient::call_tool(std::string tool, Json 
         const std::string method = ask.is_object() ? string_field(ask, "method") : std::string();
         const Json ask_params = ask.is_object() ? ask.value("params", Json::object()) : Json::object();
         if (method == "elicitation/create")
-          answers[key] = options_.on_elicitation ? options_.on_elicitation(name(), ask_params) : decline_elicitation(ask_params);
+          answers[key] = answer_elicitation(ask_params);
         else
           unanswerable = method.empty() ? std::string("an input request without a method") : method;
       }

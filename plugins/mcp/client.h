@@ -184,6 +184,7 @@ class McpClient {
   Json with_envelope(Json params) const;
   Json client_capabilities() const;
   std::string refusal(const std::string& method, const ErrorObject& error) const;
+  Json answer_elicitation(const Json& params) const;  // on_elicitation's answer, else a decline
   void warn(const std::string& what) const;
   asio::awaitable<void> read_loop();
   void fail_all(const std::string& why);

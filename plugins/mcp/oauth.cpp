@@ -3,9 +3,6 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -14,6 +11,8 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "common/files.h"
 
 #include "tools/http/http_client.h"
 
@@ -420,21 +419,12 @@ struct OAuthSession::Impl {
     if (config.client_id.empty() && !client_id.empty())
       state["client"] = {{"client_id", client_id}, {"client_secret", client_secret}, {"auth_method", auth_method},
                          {"redirect_uri", client_redirect}};
-    // Written whole to a private file beside it, then renamed over it: never half a file, and
-    // never readable by others (these are credentials).
+    // Credentials: readable by the user only, the folder too.
     const std::filesystem::path path(config.token_file);
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
     std::filesystem::permissions(path.parent_path(), std::filesystem::perms::owner_all, ec);
-    const std::string temporary = config.token_file + ".new";
-    ::unlink(temporary.c_str());  // a leftover could carry other permissions
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return;
-    const std::string text = state.dump(2) + "\n";
-    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ::close(fd);
-    if (written) std::filesystem::rename(temporary, path, ec);
-    if (!written || ec) std::filesystem::remove(temporary, ec);
+    (void)write_file_whole(path, state.dump(2) + "\n", 0600);
   }
 };
 

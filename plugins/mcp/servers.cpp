@@ -3,12 +3,12 @@
 #include <fnmatch.h>
 
 #include <cctype>
-#include <filesystem>
 #include <fstream>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "common/files.h"
 #include "plugins/mcp/http_transport.h"
 #include "plugins/mcp/mcp_tool.h"
 #include "plugins/mcp/stdio_transport.h"
@@ -88,16 +88,7 @@ std::string recall_era(const McpServerConfig& server) {
 
 void remember_era(const McpServerConfig& server, const std::string& era) {
   if (server.era_file.empty()) return;
-  const std::filesystem::path path(server.era_file);
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  const std::string temporary = server.era_file + ".new";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << Json{{"fingerprint", era_fingerprint(server)}, {"era", era}}.dump() << "\n";
-    if (!out) return;
-  }
-  std::filesystem::rename(temporary, path, ec);
+  (void)write_file_whole(server.era_file, Json{{"fingerprint", era_fingerprint(server)}, {"era", era}}.dump() + "\n");
 }
 
 }  // namespace
