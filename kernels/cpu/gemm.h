@@ -10,7 +10,7 @@
 // float work is, block by block, acc = fma(w_scale * act_scale, (float)block_sum, acc) -- one
 // rounding order, the same for every thread count and batch split. It is not the order of
 // vec_dot (lane-wise partial sums), so a prompt token's logits may differ from those of the
-// same token decoded alone in the last bits; tests/kernels/gemm_test.cpp pins the order.
+// same token decoded alone in the last bits; tests/kernels/test_gemm.cpp pins the order.
 #pragma once
 
 #include <cstddef>

@@ -4,7 +4,7 @@
 // Types: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K for weights; Q8_0 and Q8_K (never stored
 // in files) for quantized activations. Block layouts are in quant_blocks.h.
 //
-// Bit-exactness with llama.cpp (tests/kernels/quant_bit_exact_test.cpp checks it against ggml):
+// Bit-exactness with llama.cpp (tests/kernels/test_quant_bit_exact.cpp checks it against ggml):
 //   dequantize_row    same floats as ggml's dequantize_row_* / *_to_fp32_row, bit for bit
 //   quantize_row_ref  same bytes as ggml's quantize_row_*_ref / fp32_to_{fp16,bf16}_row(_ref),
 //                     so files Scout writes are interchangeable with llama.cpp's

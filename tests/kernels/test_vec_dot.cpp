@@ -1,5 +1,5 @@
 // vec_dot at every ISA level against a double-precision reference: the dot product of the
-// dequantized weights (bit-exact with ggml, see quant_bit_exact_test.cpp) and the dequantized
+// dequantized weights (bit-exact with ggml, see test_quant_bit_exact.cpp) and the dequantized
 // activations, summed in double.
 //
 // Tolerances, relative to M = sum_i (|w_i| + |o_i|) * |a_i|, where o_i is the sub-block offset
