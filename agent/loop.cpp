@@ -12,6 +12,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/text.h"
+
 namespace scout::agent {
 
 namespace {
@@ -39,13 +41,6 @@ std::size_t utf8_cut(const std::string& text, std::size_t limit) {
   std::size_t cut = limit;
   while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
   return cut;
-}
-
-std::string trim(const std::string& s) {
-  const char* ws = " \t\r\n";
-  const std::size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
 }
 
 ojson usage_json(const Usage& u) {
@@ -425,7 +420,7 @@ asio::awaitable<RunResult> Loop::run(std::string task) {
     add_usage(r.usage, turn->usage);
     turn->message.role = Role::assistant;
     messages_.push_back(turn->message);
-    if (!trim(turn->message.content).empty()) r.answer = trim(turn->message.content);
+    if (!trim(turn->message.content).empty()) r.answer = std::string(trim(turn->message.content));
 
     ojson calls = ojson::array();
     for (auto& call : turn->message.tool_calls) calls.push_back(call_json(call));
@@ -461,7 +456,7 @@ asio::awaitable<RunResult> Loop::run(std::string task) {
                    " tokens before it finished (raise [agent] max_turn_tokens)";
       } else {
         status = RunStatus::answered;
-        r.answer = trim(turn->message.content);
+        r.answer = std::string(trim(turn->message.content));
       }
       break;
     }

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cassert>
-#include <exception>
 #include <optional>
 #include <utility>
+
+#include "common/json.h"
+#include "common/text.h"
 
 namespace scout::agent {
 
@@ -23,24 +25,6 @@ StreamEvent issue(std::string text, std::string raw, bool call_not_run = false) 
 
 // Every issue about a tool-call body means a call the model asked for did not run.
 StreamEvent call_issue(std::string text, std::string raw) { return issue(std::move(text), std::move(raw), true); }
-
-std::string trim(std::string_view s) {
-  const char* ws = " \t\r\n";
-  const std::size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  const std::size_t e = s.find_last_not_of(ws);
-  return std::string(s.substr(b, e - b + 1));
-}
-
-// nlohmann's messages start with "[json.exception.parse_error.101] "; the model needs the rest.
-std::string parse_error_text(const std::exception& e) {
-  std::string what = e.what();
-  if (!what.empty() && what[0] == '[') {
-    const std::size_t close = what.find("] ");
-    if (close != std::string::npos) what.erase(0, close + 2);
-  }
-  return what;
-}
 
 const char* json_type_name(const ojson& j) {
   switch (j.type()) {
@@ -64,12 +48,9 @@ std::string check_arguments(const std::string& name, const ojson& arguments) {
 // {"name": "f", "arguments": {...}}; "arguments" may be left out by a function without
 // parameters.
 std::string read_json_object_call(std::string_view body, ToolCall& call) {
-  ojson parsed;
-  try {
-    parsed = ojson::parse(trim(body));
-  } catch (const std::exception& e) {
-    return "The tool call was not run: its body is not valid JSON (" + parse_error_text(e) + ").";
-  }
+  auto read = parse_json<ojson>(trim(body));
+  if (!read) return "The tool call was not run: its body is not valid JSON (" + read.error().message + ").";
+  const ojson& parsed = *read;
   if (!parsed.is_object())
     return std::string("The tool call was not run: its body is ") + json_type_name(parsed) + ", not a JSON object.";
   const auto name = parsed.find("name");
@@ -90,17 +71,17 @@ std::string read_deepseek_call(std::string_view body, std::string_view sep, Tool
   const std::size_t at = body.find(sep);
   if (at == std::string_view::npos)
     return "The tool call was not run: it has no " + std::string(sep) + " before the function name.";
-  const std::string before = trim(body.substr(0, at));
+  const std::string before(trim(body.substr(0, at)));
   std::string_view rest = body.substr(at + sep.size());
   std::string arguments_text;
   if (before.empty() || before == "function") {
     // The name runs to the end of its line (or to the arguments, if the model kept them on it).
     const std::size_t name_end = std::min({rest.find('\n'), rest.find("```"), rest.find('{')});
-    call.name = trim(rest.substr(0, name_end));
-    arguments_text = name_end == std::string_view::npos ? std::string() : trim(rest.substr(name_end));
+    call.name = std::string(trim(rest.substr(0, name_end)));
+    if (name_end != std::string_view::npos) arguments_text = std::string(trim(rest.substr(name_end)));
   } else {
     call.name = before;
-    arguments_text = trim(rest);
+    arguments_text = std::string(trim(rest));
   }
   if (call.name.empty()) return "The tool call was not run: it names no function after " + std::string(sep) + ".";
   if (arguments_text.rfind("```", 0) == 0) {
@@ -109,18 +90,15 @@ std::string read_deepseek_call(std::string_view body, std::string_view sep, Tool
     arguments_text = line_end == std::string::npos ? std::string() : arguments_text.substr(line_end + 1);
     if (arguments_text.size() >= 3 && arguments_text.compare(arguments_text.size() - 3, 3, "```") == 0)
       arguments_text.resize(arguments_text.size() - 3);
-    arguments_text = trim(arguments_text);
+    arguments_text = std::string(trim(arguments_text));
   }
   if (arguments_text.empty()) return {};
-  ojson arguments;
-  try {
-    arguments = ojson::parse(arguments_text);
-  } catch (const std::exception& e) {
+  auto arguments = parse_json<ojson>(arguments_text);
+  if (!arguments)
     return "The tool call to '" + call.name + "' was not run: its arguments are not valid JSON (" +
-           parse_error_text(e) + ").";
-  }
-  if (std::string problem = check_arguments(call.name, arguments); !problem.empty()) return problem;
-  call.arguments = std::move(arguments);
+           arguments.error().message + ").";
+  if (std::string problem = check_arguments(call.name, *arguments); !problem.empty()) return problem;
+  call.arguments = std::move(*arguments);
   return {};
 }
 
@@ -229,7 +207,7 @@ std::vector<StreamEvent> StreamParser::feed(std::string_view chunk) {
       e.call.name = action.tool;
       e.call.arguments = action.fixed_arguments;
       // An empty argument still makes a call: the tool's own check tells the model what is missing.
-      e.call.arguments[action.argument] = trim(*body);
+      e.call.arguments[action.argument] = std::string(trim(*body));
       out.push_back(std::move(e));
       continue;
     }

@@ -4,24 +4,13 @@
 #include <cctype>
 #include <chrono>
 
+#include "common/text.h"
 #include "tools/fetch/fetch_url_tool.h"
 #include "tools/registry/run_code_tool.h"
 #include "tools/search/web_search_tool.h"
 
 namespace scout::agent {
 namespace {
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0));
@@ -64,7 +53,7 @@ Result<std::vector<std::string>> parse_tool_selection(std::string_view list) {
   std::vector<std::string> out;
   while (true) {
     const auto comma = list.find(',');
-    const std::string_view item = trimmed(list.substr(0, comma));
+    const std::string_view item = trim(list.substr(0, comma));
     if (!item.empty()) {
       if (std::find(known.begin(), known.end(), item) == known.end())
         return make_error("unknown tool '" + std::string(item) + "' in --tools; known tools: " + joined(known));

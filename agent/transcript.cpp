@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "agent/trace.h"
+#include "common/json.h"
 
 namespace scout::agent {
 
@@ -156,13 +157,13 @@ Result<std::string> render_transcript(const std::string& path, const TranscriptO
   Renderer renderer(options);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (lines[i].empty()) continue;
-    ojson event;
-    try {
-      event = ojson::parse(lines[i]);
-    } catch (const std::exception&) {
+    auto read = parse_json<ojson>(lines[i]);
+    if (!read) {
       if (i + 1 == lines.size() && cut_last) return renderer.finish(true);
-      return make_error(path + ":" + std::to_string(i + 1) + ": not a trace event (the line is not JSON)");
+      return make_error(path + ":" + std::to_string(i + 1) + ": not a trace event (the line is not JSON: " +
+                        read.error().message + ")");
     }
+    const ojson& event = *read;
     if (!event.is_object() || !event.contains("type"))
       return make_error(path + ":" + std::to_string(i + 1) + ": not a trace event (no \"type\")");
     renderer.event(event);

@@ -28,6 +28,7 @@
 #include "cli/exit_codes.h"
 #include "cli/run_on.h"
 #include "cli/tool_view.h"
+#include "common/json.h"
 #include "plugins/mcp/http_transport.h"
 #include "plugins/mcp/mcp_tool.h"
 #include "plugins/mcp/servers.h"
@@ -79,11 +80,13 @@ int run_mcp(McpArgs a, std::vector<std::string> command, bool call) {
     tool_name = a.words[0];
     std::string text = a.words.size() == 2 ? a.words[1] : "{}";
     if (text == "-") text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    arguments = Json::parse(text, nullptr, false);
-    if (arguments.is_discarded() || !arguments.is_object()) {
-      std::cerr << who << ": the arguments must be one JSON object, e.g. '{\"message\": \"hi\"}'\n";
+    auto parsed = parse_json<Json>(text);
+    if (!parsed || !parsed->is_object()) {
+      std::cerr << who << ": the arguments must be one JSON object, e.g. '{\"message\": \"hi\"}'"
+                << (parsed ? "" : " (" + parsed.error().message + ")") << "\n";
       return kExitUsage;
     }
+    arguments = std::move(*parsed);
   } else if (!a.words.empty()) {
     std::cerr << who << ": unexpected '" << a.words[0] << "'\n";
     return kExitUsage;

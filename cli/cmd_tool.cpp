@@ -35,6 +35,8 @@
 #include "cli/exit_codes.h"
 #include "cli/run_on.h"
 #include "cli/tool_view.h"
+#include "common/json.h"
+#include "common/text.h"
 #include "plugins/mcp/servers.h"
 #include "plugins/native/native_plugin.h"
 
@@ -62,12 +64,6 @@ struct ToolArgs {
   bool json = false;
   double timeout_s = 0;  // 0: [agent] tool_timeout_s
 };
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
 
 Result<agent::Config> load(const std::string& config_file) {
   std::optional<std::filesystem::path> file;
@@ -142,11 +138,13 @@ int run_tool(const ToolArgs& a) {
   const bool builtin = std::find(known.begin(), known.end(), a.name) != known.end();
   std::string text = a.arguments;
   if (text == "-") text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  Json arguments = Json::parse(text, nullptr, false);
-  if (arguments.is_discarded()) {
-    std::cerr << "scout tool: the arguments are not valid JSON; give one JSON object, e.g. '{\"query\": \"...\"}'\n";
+  auto parsed = parse_json<Json>(text);
+  if (!parsed) {
+    std::cerr << "scout tool: the arguments are not valid JSON (" << parsed.error().message
+              << "); give one JSON object, e.g. '{\"query\": \"...\"}'\n";
     return kExitUsage;
   }
+  Json arguments = std::move(*parsed);
   if (!arguments.is_object()) {
     std::cerr << "scout tool: the arguments must be a JSON object, not " << arguments.type_name() << "\n";
     return kExitUsage;

@@ -35,6 +35,14 @@ class [[nodiscard]] Expected {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
+  // The value, or `fallback` when there is an error.
+  template <class U>
+  T value_or(U&& fallback) const& { return has_value() ? std::get<0>(state_) : static_cast<T>(std::forward<U>(fallback)); }
+  template <class U>
+  T value_or(U&& fallback) && {
+    return has_value() ? std::get<0>(std::move(state_)) : static_cast<T>(std::forward<U>(fallback));
+  }
+
   E& error() & { assert(!has_value()); return std::get<1>(state_); }
   const E& error() const& { assert(!has_value()); return std::get<1>(state_); }
 

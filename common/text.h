@@ -1,10 +1,11 @@
-// ASCII text helpers for protocol text — header names and values, media types, host names —
-// where case and blanks are ASCII only and the locale must not matter.
+// ASCII text helpers for protocol and program text — header names and values, media types, host
+// names, tool calls — where case and whitespace are ASCII only and the locale must not matter.
 #pragma once
 
 #include <algorithm>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace scout {
 
@@ -16,11 +17,24 @@ inline std::string ascii_lower(std::string_view s) {
   return out;
 }
 
-// `s` without the spaces and tabs at either end.
-inline std::string_view trim_blanks(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+// Whether `c` is ASCII whitespace: space, tab, newline, vertical tab, form feed, carriage return.
+inline bool ascii_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+// `s` without ASCII whitespace at either end (for header values that is HTTP's optional
+// whitespace; a parsed header value holds no CR or LF).
+inline std::string_view trim(std::string_view s) {
+  while (!s.empty() && ascii_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && ascii_space(s.back())) s.remove_suffix(1);
   return s;
+}
+
+// `parts` with `separator` between them; `empty` when there are none.
+inline std::string joined(const std::vector<std::string>& parts, std::string_view separator = ", ",
+                          std::string_view empty = "") {
+  if (parts.empty()) return std::string(empty);
+  std::string out = parts.front();
+  for (std::size_t i = 1; i < parts.size(); ++i) out.append(separator).append(parts[i]);
+  return out;
 }
 
 }  // namespace scout

@@ -8,6 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json.h"
+#include "common/text.h"
+
 namespace scout::agent::remote {
 
 namespace {
@@ -16,17 +19,6 @@ using json = nlohmann::json;
 
 constexpr std::size_t kBodyExcerptBytes = 400;
 
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  const std::size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
 
 std::optional<int> to_int(std::string_view digits) {
   if (digits.empty() || digits.size() > 9) return std::nullopt;
@@ -39,7 +31,7 @@ std::optional<int> to_int(std::string_view digits) {
 std::optional<unsigned> month_number(std::string_view name) {
   static constexpr std::array<std::string_view, 12> kMonths = {"jan", "feb", "mar", "apr", "may", "jun",
                                                                "jul", "aug", "sep", "oct", "nov", "dec"};
-  const std::string lower = lowercase(name);
+  const std::string lower = ascii_lower(name);
   for (std::size_t i = 0; i < kMonths.size(); ++i) {
     if (lower == kMonths[i]) return static_cast<unsigned>(i + 1);
   }
@@ -86,7 +78,7 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
 }
 
 bool mentions_context_overflow(std::string_view message) {
-  const std::string lower = lowercase(message);
+  const std::string lower = ascii_lower(message);
   for (const char* phrase : {"context length", "context window", "maximum context", "context_length", "too long",
                              "too many tokens", "exceeds the context", "exceed_context", "context size"}) {
     if (lower.find(phrase) != std::string::npos) return true;
@@ -120,8 +112,9 @@ std::chrono::milliseconds backoff_delay(int retry, std::chrono::milliseconds ini
 }
 
 std::string server_error_text(std::string_view body) {
-  const json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_object()) {
+  const auto read = parse_json<json>(body);
+  if (read && read->is_object()) {
+    const json& parsed = *read;
     for (const char* key : {"error", "message", "detail"}) {
       const auto it = parsed.find(key);
       if (it == parsed.end()) continue;

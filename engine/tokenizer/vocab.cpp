@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json.h"
 #include "engine/tokenizer/pretokenize.h"
 #include "engine/tokenizer/unicode.h"
 
@@ -48,8 +49,8 @@ Result<json> read_json(const std::string& path) {
   if (!in) return make_error(path + ": cannot open");
   std::stringstream ss;
   ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return make_error(path + ": not valid JSON");
+  auto j = parse_json<json>(ss.str());
+  if (!j) return make_error(path + ": not valid JSON (" + j.error().message + ")");
   return j;
 }
 

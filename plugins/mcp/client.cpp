@@ -1,3 +1,4 @@
+#include "common/text.h"
 #include "plugins/mcp/client.h"
 
 #include <algorithm>
@@ -175,12 +176,6 @@ std::optional<std::string> common_version(const std::vector<std::string>& ours, 
   return std::nullopt;
 }
 
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& v : items) out += (out.empty() ? "" : ", ") + v;
-  return out.empty() ? "none" : out;
-}
-
 }  // namespace
 
 Json McpClient::client_capabilities() const {
@@ -223,7 +218,7 @@ asio::awaitable<Result<Json>> McpClient::request(std::string method, Json params
     const auto common = common_version(stateless_protocol_versions(), theirs);
     if (!common || retried)
       co_return make_error("MCP server '" + name() + "' refused " + method + " in protocol revision " + stateless_version_ +
-                           "; it speaks " + joined(theirs) + " and Scout speaks " + spoken_protocol_versions());
+                           "; it speaks " + joined(theirs, ", ", "none") + " and Scout speaks " + spoken_protocol_versions());
     stateless_version_ = *common;  // and send it again in that revision
   }
 }
@@ -267,7 +262,7 @@ asio::awaitable<std::optional<Result<ServerInfo>>> McpClient::discover(std::stri
     // when it lists any Scout speaks, else nothing will do.
     if (common_version(supported_protocol_versions(), theirs)) break;
     stateless_version_.clear();
-    co_return Result<ServerInfo>(make_error("MCP server '" + name() + "' speaks protocol revisions " + joined(theirs) +
+    co_return Result<ServerInfo>(make_error("MCP server '" + name() + "' speaks protocol revisions " + joined(theirs, ", ", "none") +
                                             ", none of which Scout speaks (Scout speaks " + spoken_protocol_versions() + ")"));
   }
   stateless_version_.clear();

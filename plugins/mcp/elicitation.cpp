@@ -5,22 +5,13 @@
 #include <optional>
 #include <ostream>
 
+#include "common/text.h"
 #include "tools/registry/json_schema.h"
 
 namespace scout::plugins::mcp {
 
 namespace {
 
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-std::string trim(const std::string& text) {
-  const auto first = text.find_first_not_of(" \t\r");
-  if (first == std::string::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
-}
 
 // The values an enum field takes: "enum", or the consts of "oneOf"/"anyOf" (titled enums).
 std::vector<Json> choices(const Json& field) {
@@ -46,7 +37,7 @@ std::optional<Json> convert(const Json& field, const std::string& answer, std::s
     std::size_t start = 0;
     while (start <= answer.size()) {
       const auto comma = answer.find(',', start);
-      const std::string piece = trim(answer.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      const std::string piece(trim(answer.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
       if (!piece.empty()) {
         std::optional<Json> chosen;
         for (std::size_t i = 0; i < allowed.size(); ++i)
@@ -69,7 +60,7 @@ std::optional<Json> convert(const Json& field, const std::string& answer, std::s
     return std::nullopt;
   }
   if (type == "boolean") {
-    const std::string a = lower(answer);
+    const std::string a = ascii_lower(answer);
     if (a == "y" || a == "yes" || a == "true") return Json(true);
     if (a == "n" || a == "no" || a == "false") return Json(false);
     problem = "answer yes or no";
@@ -144,7 +135,7 @@ Json ask_on_terminal(const std::string& server, const Json& params, std::istream
         out << "\n(no answer: cancelled)\n";
         return Json{{"action", "cancel"}};
       }
-      line = trim(line);
+      line = std::string(trim(line));
       if (line == "?") {
         out << "  " << field.value("description", "(no description)") << "\n";
         continue;
@@ -169,7 +160,7 @@ Json ask_on_terminal(const std::string& server, const Json& params, std::istream
   }
   out << "  Send " << content.dump() << " to '" << server << "'? [Y/n] " << std::flush;
   if (!std::getline(in, line)) return Json{{"action", "cancel"}};
-  if (lower(trim(line)).rfind('n', 0) == 0) return decline_elicitation(params);
+  if (ascii_lower(trim(line)).rfind('n', 0) == 0) return decline_elicitation(params);
   return Json{{"action", "accept"}, {"content", content}};
 }
 

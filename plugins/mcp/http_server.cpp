@@ -37,7 +37,7 @@ constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
 constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
 
 // The media type of a Content-Type value, lowercased, without parameters.
-std::string media_type(std::string_view value) { return ascii_lower(trim_blanks(value.substr(0, value.find(';')))); }
+std::string media_type(std::string_view value) { return ascii_lower(trim(value.substr(0, value.find(';')))); }
 
 std::string port_suffix(std::uint16_t port) { return ":" + std::to_string(port); }
 
@@ -163,15 +163,15 @@ std::vector<std::string> allowed_host_headers(const std::string& host, std::uint
 
 bool host_header_allowed(std::string_view host_header, const std::vector<std::string>& allowed) {
   if (allowed.empty()) return true;
-  const std::string host = ascii_lower(trim_blanks(host_header));
+  const std::string host = ascii_lower(trim(host_header));
   return std::find(allowed.begin(), allowed.end(), host) != allowed.end();
 }
 
 bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed_origins) {
-  std::string o = ascii_lower(trim_blanks(origin));
+  std::string o = ascii_lower(trim(origin));
   while (!o.empty() && o.back() == '/') o.pop_back();
   for (std::string allowed : allowed_origins) {
-    allowed = ascii_lower(trim_blanks(allowed));
+    allowed = ascii_lower(trim(allowed));
     while (!allowed.empty() && allowed.back() == '/') allowed.pop_back();
     if (!allowed.empty() && allowed == o) return true;
   }
@@ -249,7 +249,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     // (A POST's revision is checked with its body: a stateless request names it in both.)
     if (const auto version = req.find(kVersionHeader); version != req.end() && req.method() != http::verb::post) {
       const auto& known = server_protocol_versions();
-      if (std::find(known.begin(), known.end(), std::string(trim_blanks(version->value()))) == known.end())
+      if (std::find(known.begin(), known.end(), std::string(trim(version->value()))) == known.end())
         return error_reply(req, http::status::bad_request,
                            "Bad Request: unsupported MCP-Protocol-Version '" + std::string(version->value()) + "'");
     }
@@ -263,7 +263,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       refusal = error_reply(req, http::status::bad_request, "Bad Request: no Mcp-Session-Id header (send initialize first)");
       return nullptr;
     }
-    const auto it = sessions.find(std::string(trim_blanks(header->value())));
+    const auto it = sessions.find(std::string(trim(header->value())));
     if (it == sessions.end()) {
       refusal = error_reply(req, http::status::not_found, "Session not found: it ended or never existed; initialize again");
       return nullptr;
@@ -349,7 +349,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // The refusal of a stateless request whose headers disagree with its body, if they do.
   std::optional<HttpResponse> check_stateless_headers(const HttpRequest& req, const Request& request) const {
     const auto problem =
-        stateless_header_problem(request, [&req](std::string_view name) { return std::string(trim_blanks(req[name])); });
+        stateless_header_problem(request, [&req](std::string_view name) { return std::string(trim(req[name])); });
     if (!problem) return std::nullopt;
     return plain_response(req, http::status::bad_request, "application/json", serialize(Response{request.id, *problem}));
   }
@@ -401,13 +401,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     if (auto refused = check_post(req)) co_return co_await reply(stream, std::move(*refused));
     auto message = parse_message(req.body());
     if (!message) {
-      const std::int64_t code = Json::accept(req.body()) ? error_code::invalid_request : error_code::parse_error;
-      HttpResponse res = error_reply(req, http::status::bad_request, message.error().message, code);
+      HttpResponse res = error_reply(req, http::status::bad_request, message.error().message, refusal_code(req.body()));
       co_return co_await reply(stream, std::move(res));
     }
     // The stateless revision: a request naming it in _meta, or any message whose
     // MCP-Protocol-Version is not one of the initialize-based revisions.
-    const std::string version(trim_blanks(req[kVersionHeader]));
+    const std::string version(trim(req[kVersionHeader]));
     const auto& legacy = server_protocol_versions();
     const bool stateless_header = !version.empty() && std::find(legacy.begin(), legacy.end(), version) == legacy.end();
     if (auto* r = std::get_if<Request>(&*message); r && (stateless_header || !declared_protocol_version(r->params).empty()))

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/text.h"
 #include "plugins/mcp/http_headers.h"
 #include "tools/http/http_client.h"
 #include "tools/http/sse.h"
@@ -137,11 +138,6 @@ namespace {
 
 using StatePtr = std::shared_ptr<HttpTransport::State>;
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string excerpt(std::string text, std::size_t keep = 300) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
@@ -169,7 +165,7 @@ asio::awaitable<Exchange> exchange(StatePtr st, http::Request request, std::opti
   Exchange out;
   http::SseParser parser(st->options.max_message_bytes);
   auto on_head = [&](const http::Response& head) {
-    const std::string type = lower(head.header("Content-Type"));
+    const std::string type = ascii_lower(head.header("Content-Type"));
     out.event_stream = type.rfind("text/event-stream", 0) == 0;
     if (learn_session) {
       const auto sid = head.header("Mcp-Session-Id");

@@ -1,6 +1,6 @@
 #include "plugins/mcp/jsonrpc.h"
 
-#include <exception>
+#include "common/json.h"
 
 namespace scout::plugins::mcp {
 
@@ -25,13 +25,15 @@ std::string id_text(const RequestId& id) {
   return Json(std::get<std::string>(id)).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+std::int64_t refusal_code(std::string_view text) {
+  const bool json = !json_nests_deeper_than(text, kMaxJsonDepth) && Json::accept(text);
+  return json ? error_code::invalid_request : error_code::parse_error;
+}
+
 Result<Message> parse_message(std::string_view text) {
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const std::exception&) {
-    return Unexpected{invalid("not JSON", text)};
-  }
+  auto parsed = parse_json<Json>(text);
+  if (!parsed) return Unexpected{invalid("not JSON: " + parsed.error().message, text)};
+  Json& j = *parsed;
   if (j.is_array()) return Unexpected{invalid("a batch: MCP sends one message at a time", text)};
   if (!j.is_object()) return Unexpected{invalid("not a JSON object", text)};
   const auto version = j.find("jsonrpc");

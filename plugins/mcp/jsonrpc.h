@@ -81,7 +81,12 @@ struct Response {
 using Message = std::variant<Request, Notification, Response>;
 
 // One message from its JSON text. Errors name what is wrong and quote a short excerpt.
+// Outside JSON: nesting deeper than common/json.h's kMaxJsonDepth is refused as not JSON.
 Result<Message> parse_message(std::string_view text);
+
+// The JSON-RPC error code that answers text parse_message refused: parse_error (-32700) when it
+// is not JSON Scout reads (malformed, or nested too deep), else invalid_request (-32600).
+std::int64_t refusal_code(std::string_view text);
 
 // The message as one line of JSON, without the newline. JSON escapes keep newlines inside
 // strings off the line; invalid UTF-8 in strings is replaced (U+FFFD) rather than failing.

@@ -14,6 +14,7 @@
 
 #include "common/files.h"
 
+#include "common/json.h"
 #include "tools/http/http_client.h"
 
 #include <boost/asio/use_awaitable.hpp>
@@ -192,9 +193,9 @@ struct OAuthSession::Impl {
     req.headers = {{"Accept", "application/json"}};
     auto r = co_await client.fetch(std::move(req), options());
     if (!r || r->status != 200) co_return std::nullopt;
-    Json j = Json::parse(r->body, nullptr, false);
-    if (!j.is_object()) co_return std::nullopt;
-    co_return j;
+    auto j = parse_json<Json>(r->body);
+    if (!j || !j->is_object()) co_return std::nullopt;
+    co_return std::move(*j);
   }
 
   bool supports(const char* key, const std::string& value) const {
@@ -339,7 +340,7 @@ struct OAuthSession::Impl {
     req.body = body.dump();
     auto r = co_await client.fetch(std::move(req), options());
     if (!r) co_return make_error("registering with the authorization server failed: " + r.error().message);
-    Json answer = Json::parse(r->body, nullptr, false);
+    const Json answer = parse_json<Json>(r->body).value_or(Json());
     if (r->status / 100 != 2 || !answer.is_object() || !answer.contains("client_id"))
       co_return make_error("the authorization server refused Scout's registration (HTTP " + std::to_string(r->status) +
                            "): " + excerpt(r->body));
@@ -369,7 +370,7 @@ struct OAuthSession::Impl {
     req.body = encode_params(form);
     auto r = co_await client.fetch(std::move(req), options());
     if (!r) co_return make_error("the token request failed: " + r.error().message);
-    Json answer = Json::parse(r->body, nullptr, false);
+    Json answer = parse_json<Json>(r->body).value_or(Json());
     if (r->status != 200 || !answer.is_object() || !answer.contains("access_token") || !answer["access_token"].is_string())
       co_return make_error("the authorization server refused the token request (HTTP " + std::to_string(r->status) +
                            "): " + excerpt(r->body));
@@ -393,9 +394,7 @@ struct OAuthSession::Impl {
 
   void load(std::string& token) {
     if (config.token_file.empty()) return;
-    std::ifstream in(config.token_file);
-    if (!in) return;
-    const Json saved = Json::parse(in, nullptr, false);
+    const Json saved = read_json_file<Json>(config.token_file).value_or(Json());
     if (!saved.is_object() || saved.value("resource", "") != resource) return;  // another server's, or damaged
     issuer = saved.value("issuer", "");
     token = saved.value("access_token", "");

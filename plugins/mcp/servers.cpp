@@ -9,6 +9,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "common/files.h"
+#include "common/json.h"
 #include "plugins/mcp/http_transport.h"
 #include "plugins/mcp/mcp_tool.h"
 #include "plugins/mcp/stdio_transport.h"
@@ -80,8 +81,7 @@ std::string era_fingerprint(const McpServerConfig& server) {
 
 std::string recall_era(const McpServerConfig& server) {
   if (server.era_file.empty()) return {};
-  std::ifstream in(server.era_file);
-  const Json saved = in ? Json::parse(in, nullptr, false) : Json();
+  const Json saved = read_json_file<Json>(server.era_file).value_or(Json());
   if (!saved.is_object() || saved.value("fingerprint", "") != era_fingerprint(server)) return {};
   return saved.value("era", "");
 }

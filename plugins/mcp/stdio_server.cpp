@@ -74,8 +74,7 @@ asio::awaitable<void> StdioServer::answer(Request request) {
 void StdioServer::dispatch(const std::string& line) {
   auto message = parse_message(line);
   if (!message) {
-    const bool json = Json::accept(line);
-    send(error_without_id(json ? error_code::invalid_request : error_code::parse_error, message.error().message));
+    send(error_without_id(refusal_code(line), message.error().message));
     return;
   }
   if (auto* request = std::get_if<Request>(&*message)) {

@@ -13,6 +13,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/json.h"
 #include "plugins/native/scout_plugin.h"
 #include "tools/registry/run_blocking.h"
 
@@ -151,14 +152,9 @@ std::optional<std::string> schema_problem(const char* text, Json& schema) {
   if (!text) return "has no parameters schema";
   const std::string source = text;
   if (!is_utf8(source)) return "has a parameters schema that is not UTF-8";
-  try {
-    schema = Json::parse(source);
-  } catch (const Json::parse_error& e) {
-    std::string what = e.what();
-    if (const auto bracket = what.find("] "); what.rfind("[json.exception", 0) == 0 && bracket != std::string::npos)
-      what.erase(0, bracket + 2);
-    return "has a parameters schema that is not valid JSON: " + what;
-  }
+  auto parsed = parse_json<Json>(source);
+  if (!parsed) return "has a parameters schema that is not valid JSON: " + parsed.error().message;
+  schema = std::move(*parsed);
   if (!schema.is_object() || schema.value("type", Json()) != "object")
     return "has a parameters schema that is not a JSON object with \"type\": \"object\"";
   if (schema.contains("properties") && !schema["properties"].is_object())
@@ -260,9 +256,11 @@ ToolOutput native_result_to_output(std::string_view raw, bool is_error, const st
   auto malformed = [&](const std::string& why) {
     return ToolOutput::failure(malformed_text(tool, plugin, why), Json{{"plugin_fault", why}});
   };
-  Json result = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
-  if (result.is_discarded())
-    return malformed(is_utf8(std::string(raw)) ? "its result is not JSON" : "its result is not valid UTF-8");
+  auto read = parse_json<Json>(raw);
+  if (!read)
+    return malformed(is_utf8(std::string(raw)) ? "its result is not JSON (" + read.error().message + ")"
+                                               : "its result is not valid UTF-8");
+  const Json& result = *read;
   if (!result.is_object()) return malformed("its result is not a JSON object");
   const auto text = result.find("text");
   if (text == result.end() || !text->is_string()) return malformed("its result has no string \"text\"");

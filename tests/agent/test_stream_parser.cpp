@@ -78,6 +78,21 @@ TEST_CASE("malformed JSON in a tool call is an issue that carries the text and p
   CHECK(events[1].text == "after");
 }
 
+TEST_CASE("a tool call whose arguments nest 200,000 levels deep is an issue the model reads, not a crash", "[agent][nesting]") {
+  // Fed in one piece: the every-chunking helper would take too long on 400,000 bytes.
+  StreamParser parser(kQwen3, StreamParser::Start::answer);
+  const std::string call = "<tool_call>{\"name\": \"f\", \"arguments\": {\"q\": " + std::string(200000, '[') +
+                           std::string(200000, ']') + "}}</tool_call>";
+  auto events = parser.feed(call + "after");
+  const auto tail = parser.finish();
+  events.insert(events.end(), tail.begin(), tail.end());
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].kind == Kind::issue);
+  CHECK(events[0].call_not_run);
+  CHECK_THAT(events[0].text, Catch::Contains("not valid JSON") && Catch::Contains("nested deeper than 128 levels"));
+  CHECK(events[1].text == "after");
+}
+
 TEST_CASE("tool calls without a name or with non-object arguments are issues", "[agent]") {
   for (const std::string body : {R"({"arguments": {}})", R"({"name": "", "arguments": {}})", R"({"name": 5})",
                                  R"(["a"])", R"({"name": "f", "arguments": "{\"q\": 1}"})",

@@ -1,3 +1,4 @@
+#include "common/text.h"
 #include "tools/fetch/content_decode.h"
 
 #include <unicode/ucnv.h>
@@ -19,22 +20,11 @@
 namespace scout::tools::fetch {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 std::string unquote(std::string_view s) {
   s = trim(s);
   if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) s = s.substr(1, s.size() - 2);
-  return lower(trim(s));
+  return ascii_lower(trim(s));
 }
 
 // Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid. `partial_ok` accepts a
@@ -81,7 +71,7 @@ bool valid_utf8(std::string_view s) {
 // The converter name for an encoding label, as the WHATWG Encoding standard maps labels
 // (the common ones; any other label is handed to ICU, which knows many aliases).
 std::string converter_for_label(std::string_view label) {
-  const std::string l = lower(trim(label));
+  const std::string l = ascii_lower(trim(label));
   static const std::pair<const char*, const char*> kLabels[] = {
       {"utf-8", "UTF-8"}, {"utf8", "UTF-8"}, {"unicode-1-1-utf-8", "UTF-8"}, {"x-unicode20utf8", "UTF-8"},
       {"iso-8859-1", "windows-1252"}, {"iso8859-1", "windows-1252"}, {"iso_8859-1", "windows-1252"},
@@ -159,13 +149,13 @@ std::optional<std::string> convert(std::string_view bytes, const std::string& co
 }
 
 bool starts_with_icase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == prefix;
+  return s.size() >= prefix.size() && ascii_lower(s.substr(0, prefix.size())) == prefix;
 }
 
 }  // namespace
 
 std::string media_type(std::string_view content_type) {
-  return lower(trim(content_type.substr(0, content_type.find(';'))));
+  return ascii_lower(trim(content_type.substr(0, content_type.find(';'))));
 }
 
 std::string charset_parameter(std::string_view content_type) {
@@ -174,14 +164,14 @@ std::string charset_parameter(std::string_view content_type) {
     const std::size_t next = content_type.find(';', pos + 1);
     const std::string_view param = trim(content_type.substr(pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1));
     const std::size_t eq = param.find('=');
-    if (eq != std::string_view::npos && lower(trim(param.substr(0, eq))) == "charset") return unquote(param.substr(eq + 1));
+    if (eq != std::string_view::npos && ascii_lower(trim(param.substr(0, eq))) == "charset") return unquote(param.substr(eq + 1));
     pos = next;
   }
   return {};
 }
 
 ContentKind classify_content(std::string_view mt, std::string_view body) {
-  const std::string m = lower(mt);
+  const std::string m = ascii_lower(mt);
   if (m == "text/html" || m == "application/xhtml+xml") return ContentKind::kHtml;
   if (m == "text/markdown" || m == "text/x-markdown") return ContentKind::kMarkdown;
   if (m == "application/json" || m == "text/json" || m == "application/x-ndjson" || m.ends_with("+json")) return ContentKind::kJson;
@@ -211,7 +201,7 @@ ContentKind classify_content(std::string_view mt, std::string_view body) {
 }
 
 std::string meta_charset(std::string_view html) {
-  const std::string s = lower(html.substr(0, 4096));
+  const std::string s = ascii_lower(html.substr(0, 4096));
   std::size_t pos = 0;
   while ((pos = s.find('<', pos)) != std::string::npos) {
     if (s.compare(pos, 4, "<!--") == 0) {

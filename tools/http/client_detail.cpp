@@ -1,10 +1,10 @@
+#include "common/text.h"
 #include "tools/http/client_detail.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 
-#include "common/text.h"
 
 namespace scout::tools::http::detail {
 
@@ -14,9 +14,7 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string lower(std::string_view s) { return ascii_lower(s); }
 
-std::string trim(std::string_view s) { return std::string(trim_blanks(s)); }
 
 std::string seconds_text(std::chrono::milliseconds d) {
   char buf[32];
@@ -39,7 +37,7 @@ std::string shown_url(const Url& url) {
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     const std::size_t eq = pair.find('=');
-    const std::string name = lower(pair.substr(0, eq));
+    const std::string name = ascii_lower(pair.substr(0, eq));
     const bool secret = name.find("key") != std::string::npos || name.find("token") != std::string::npos ||
                         name.find("secret") != std::string::npos || name.find("password") != std::string::npos ||
                         name.find("auth") != std::string::npos || name.find("sig") != std::string::npos;

@@ -18,8 +18,6 @@ namespace scout::tools::http::detail {
 using Clock = std::chrono::steady_clock;
 
 bool iequals(std::string_view a, std::string_view b);
-std::string lower(std::string_view s);
-std::string trim(std::string_view s);           // spaces and tabs
 std::string seconds_text(std::chrono::milliseconds d);  // "0.3 s"
 // The URL as error messages show it: query values whose names suggest a secret (key, token,
 // secret, password, auth, sig) are replaced with REDACTED.

@@ -14,6 +14,7 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include "common/text.h"
 #include "tools/http/client_detail.h"
 #include "tools/http/inflate.h"
 
@@ -177,7 +178,7 @@ asio::awaitable<HttpResult<HopOutcome>> exchange(Stream& stream, const Url& url,
           co_return outcome;  // the body of a redirect is not read
         }
         if (st.options.decode_content) {
-          const std::string encoding = lower(trim(find_header(response.headers, "Content-Encoding")));
+          const std::string encoding = ascii_lower(trim(find_header(response.headers, "Content-Encoding")));
           if (encoding == "gzip" || encoding == "x-gzip") {
             inflater.emplace(Inflater::Format::gzip);
           } else if (encoding == "deflate") {

@@ -9,16 +9,12 @@
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/ip/address_v6.hpp>
 
+#include "common/text.h"
 #include "tools/http/http_client.h"
 
 namespace scout::tools::http {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool is_c0_or_space(char c) { return static_cast<unsigned char>(c) <= 0x20; }
 
@@ -70,7 +66,7 @@ std::string remove_dot_segments(std::string_view path) {
     std::size_t next = path.find('/', pos);
     if (next == std::string_view::npos) next = path.size();
     std::string seg(path.substr(pos, next - pos));
-    const std::string seg_lower = lower(seg);
+    const std::string seg_lower = ascii_lower(seg);
     const bool is_dot = seg_lower == "." || seg_lower == "%2e";
     const bool is_dotdot = seg_lower == ".." || seg_lower == ".%2e" || seg_lower == "%2e." || seg_lower == "%2e%2e";
     trailing_slash = false;
@@ -141,9 +137,9 @@ Result<std::string> canonical_host(std::string_view host, std::string_view url_t
   if (std::any_of(host.begin(), host.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
     auto ascii = idna_to_ascii(host);
     if (!ascii) return make_error("URL " + std::string(url_text) + " has a host that is " + ascii.error().message);
-    h = lower(*ascii);
+    h = ascii_lower(*ascii);
   } else {
-    h = lower(host);
+    h = ascii_lower(host);
   }
   if (ends_in_number(h)) {
     auto address = parse_numeric_host(h);
@@ -209,7 +205,7 @@ Result<Url> Url::parse(std::string_view text) {
                           });
   if (!has_scheme) return make_error("\"" + shown + "\" is not an absolute URL (it needs http:// or https://)");
   Url url;
-  url.scheme = lower(text.substr(0, colon));
+  url.scheme = ascii_lower(text.substr(0, colon));
   if (url.scheme != "http" && url.scheme != "https")
     return make_error("URL " + shown + " has scheme \"" + url.scheme + ":\"; only http and https can be fetched");
   std::string rest(text.substr(colon + 1));

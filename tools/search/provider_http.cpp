@@ -6,6 +6,8 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include "common/json.h"
+
 namespace scout::tools::provider_detail {
 namespace {
 
@@ -101,8 +103,9 @@ std::string tidy_server_text(std::string_view text) {
 // The error text a service put in its answer: Brave's error.detail, Tavily's detail.error,
 // FastAPI-style detail, or a short plain-text body.
 std::string server_message(const http::Response& response) {
-  const auto body = nlohmann::json::parse(response.body, nullptr, false);
-  if (body.is_object()) {
+  const auto read = parse_json(response.body);
+  if (read && read->is_object()) {
+    const nlohmann::json& body = *read;
     for (const char* outer : {"error", "detail"}) {
       auto it = body.find(outer);
       if (it == body.end()) continue;
@@ -173,9 +176,11 @@ asio::awaitable<Result<nlohmann::json>> fetch_json(JsonRequest req, const HttpPr
     co_return make_error(name + " answered with more than " + std::to_string(options.max_response_bytes) +
                          " bytes; the answer was not read");
   }
-  auto body = nlohmann::json::parse(response->body, nullptr, false);
-  if (body.is_discarded()) co_return make_error(name + " answered with malformed JSON (" + std::to_string(response->body.size()) + " bytes)");
-  co_return body;
+  auto body = parse_json(response->body);
+  if (!body)
+    co_return make_error(name + " answered with malformed JSON (" + std::to_string(response->body.size()) +
+                         " bytes: " + body.error().message + ")");
+  co_return std::move(*body);
 }
 
 std::string strip_html(std::string_view html) {

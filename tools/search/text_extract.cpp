@@ -1,3 +1,4 @@
+#include "common/text.h"
 #include "tools/search/text_extract.h"
 
 #include <gumbo.h>
@@ -11,12 +12,6 @@ namespace scout {
 namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // Appends text to `out` with every run of whitespace turned into one space; a space is never
 // written at the start of a line, so block boundaries stay clean.

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -91,8 +92,15 @@ std::vector<Json> serve_stdio(Fixture& f, const std::string& input) {
   int in[2], out[2];
   REQUIRE(pipe2(in, O_CLOEXEC) == 0);
   REQUIRE(pipe2(out, O_CLOEXEC) == 0);
-  REQUIRE(write(in[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
-  close(in[1]);  // the end of input comes while calls are in flight
+  // Written from a thread, so that input larger than a pipe's buffer cannot block the test.
+  std::thread writer([&input, fd = in[1]] {
+    for (std::size_t done = 0; done < input.size();) {
+      const ssize_t n = write(fd, input.data() + done, input.size() - done);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    close(fd);  // the end of input comes while calls are in flight
+  });
   {
     StdioServer server(f.io.get_executor(), std::make_shared<ServerSession>(f.registry, f.options), in[0], out[1]);
     run_until_done(f.io, [](StdioServer& s) -> asio::awaitable<bool> {
@@ -100,6 +108,7 @@ std::vector<Json> serve_stdio(Fixture& f, const std::string& input) {
       co_return true;
     }(server));
   }  // closes the output
+  writer.join();
   std::string output;
   char buf[4096];
   for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) output.append(buf, static_cast<std::size_t>(n));
@@ -440,6 +449,19 @@ TEST_CASE("the stdio server answers each line, reports malformed lines with a nu
   REQUIRE(without_id.size() == 2);
   CHECK(without_id[0]["error"]["code"] == error_code::parse_error);
   CHECK(without_id[1]["error"]["code"] == error_code::invalid_request);
+}
+
+TEST_CASE("the stdio server answers a line nested 200,000 levels deep with a parse error and serves the next one",
+          "[mcp_server][nesting]") {
+  Fixture f;
+  const std::string input = R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":)" + std::string(200000, '[') +
+                            std::string(200000, ']') + "}}\n" + R"({"jsonrpc":"2.0","id":2,"method":"server/discover","params":{}})" + "\n";
+  const std::vector<Json> lines = serve_stdio(f, input);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["id"].is_null());
+  CHECK(lines[0]["error"]["code"] == error_code::parse_error);
+  CHECK_THAT(lines[0]["error"]["message"].get<std::string>(), Contains("nested deeper than 128 levels"));
+  CHECK(lines[1]["id"] == 2);
 }
 
 TEST_CASE("the stdio server ends an open subscriptions/listen at the end of input instead of waiting for it forever",
