@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cassert>
-#include <exception>
 #include <set>
 #include <utility>
 
 #include "agent/chat_format.h"
+#include "common/json.h"
 
 namespace scout::agent::remote {
 
@@ -48,16 +48,6 @@ const std::string* string_member(const json& object, const char* key) {
   return v != nullptr && v->is_string() ? &v->get_ref<const std::string&>() : nullptr;
 }
 
-// nlohmann's messages start with "[json.exception.parse_error.101] "; readers need the rest.
-std::string parse_error_text(const std::exception& e) {
-  std::string what = e.what();
-  if (!what.empty() && what[0] == '[') {
-    const std::size_t close = what.find("] ");
-    if (close != std::string::npos) what.erase(0, close + 2);
-  }
-  return what;
-}
-
 // The message of an OpenAI-style error value: {"message": ...} or a plain string.
 std::string error_value_text(const json& error) {
   if (error.is_string()) return error.get<std::string>();
@@ -70,6 +60,14 @@ StreamEvent issue_event(std::string text, std::string raw) {
   e.kind = StreamEvent::Kind::issue;
   e.text = std::move(text);
   e.raw = std::move(raw);
+  return e;
+}
+
+// An issue about a tool call the model asked for and did not get: the turn is not a final
+// answer, and the loop tells the model what was wrong so that it can call again.
+StreamEvent call_issue_event(std::string text, std::string raw) {
+  StreamEvent e = issue_event(std::move(text), std::move(raw));
+  e.call_not_run = true;
   return e;
 }
 
@@ -124,11 +122,11 @@ void TurnAssembler::handle_parsed(std::vector<StreamEvent> events) {
 
 Result<void> TurnAssembler::on_named_event(std::string_view name, std::string_view data) {
   if (name == "error") {
-    const json parsed = json::parse(data, nullptr, false);
+    const auto parsed = parse_json<json>(data);
     std::string text = excerpt(data);
-    if (!parsed.is_discarded()) {
-      const json* inner = member(parsed, "error");
-      text = error_value_text(inner != nullptr ? *inner : parsed);
+    if (parsed) {
+      const json* inner = member(*parsed, "error");
+      text = error_value_text(inner != nullptr ? *inner : *parsed);
     }
     return make_error("the server reported an error in the stream: " + text);
   }
@@ -142,13 +140,12 @@ Result<void> TurnAssembler::on_data(std::string_view data) {
     done_ = true;
     return {};
   }
-  json chunk;
-  try {
-    chunk = json::parse(data);
-  } catch (const std::exception& e) {
-    return make_error("the server sent a malformed stream chunk (not JSON: " + parse_error_text(e) + "): " +
+  auto parsed = parse_json<json>(data);
+  if (!parsed) {
+    return make_error("the server sent a malformed stream chunk (not JSON: " + parsed.error().message + "): " +
                       excerpt(data));
   }
+  const json& chunk = *parsed;
   if (!chunk.is_object()) {
     return make_error("the server sent a malformed stream chunk (not a JSON object): " + excerpt(data));
   }
@@ -179,7 +176,7 @@ Result<void> TurnAssembler::on_data(std::string_view data) {
         if (const json* tool_calls = member(*delta, "tool_calls")) {
           note_output();
           if (!tool_calls->is_array()) {
-            const StreamEvent e = issue_event(
+            const StreamEvent e = call_issue_event(
                 "A tool call arrived in a form that could not be read (\"tool_calls\" is not a list), so it was "
                 "not run. Call the tool again.",
                 tool_calls->dump(-1, ' ', false, json::error_handler_t::replace));
@@ -204,7 +201,7 @@ Result<void> TurnAssembler::on_data(std::string_view data) {
 
 void TurnAssembler::on_tool_call_delta(const json& delta) {
   if (!delta.is_object()) {
-    const StreamEvent e = issue_event(
+    const StreamEvent e = call_issue_event(
         "A tool call arrived in a form that could not be read, so it was not run. Call the tool again.",
         delta.dump(-1, ' ', false, json::error_handler_t::replace));
     result_.issues.push_back(e);
@@ -297,7 +294,7 @@ TurnResult TurnAssembler::finish(bool cancelled) {
       const std::string limit_hint =
           hit_length ? " The turn reached its token limit while writing it; write a shorter call." : "";
       if (pending.name.empty()) {
-        handle_parsed({issue_event(
+        handle_parsed({call_issue_event(
             "A tool call was not run: it has no function name. Call the tool again with its name.", raw)});
         continue;
       }
@@ -308,17 +305,17 @@ TurnResult TurnAssembler::finish(bool cancelled) {
         return b == std::string_view::npos ? std::string_view{} : s.substr(b);
       }();
       if (!trimmed.empty()) {  // a function without parameters may come with "" arguments
-        try {
-          arguments = ojson::parse(trimmed);
-        } catch (const std::exception& e) {
-          handle_parsed({issue_event(label + " was not run: its arguments are not valid JSON (" +
-                                         parse_error_text(e) + ")." + limit_hint +
-                                         " Send the arguments as one JSON object.",
-                                     raw)});
+        auto parsed = parse_json<ojson>(trimmed);
+        if (!parsed) {
+          handle_parsed({call_issue_event(label + " was not run: its arguments are not valid JSON (" +
+                                              parsed.error().message + ")." + limit_hint +
+                                              " Send the arguments as one JSON object.",
+                                          raw)});
           continue;
         }
+        arguments = std::move(*parsed);
         if (!arguments.is_object()) {
-          handle_parsed({issue_event(label + " was not run: its arguments are not a JSON object." + limit_hint +
+          handle_parsed({call_issue_event(label + " was not run: its arguments are not a JSON object." + limit_hint +
                                          " Send the arguments as one JSON object.",
                                      raw)});
           continue;

@@ -136,6 +136,63 @@ TEST_CASE("scout run writes a trace that scout trace shows, with the API key red
   CHECK(shown.output.find("answered after 1 steps") != std::string::npos);
 }
 
+// What the model read last in the second request (a call that did not run is answered in a
+// user message: it has no tool call for a tool message to answer), or "".
+std::string second_request_last_message(const ReplayServer& server) {
+  const auto requests = server.requests();
+  if (requests.size() != 2) return "";
+  const auto messages = requests[1].json()["messages"];
+  return messages.back()["content"].is_string() ? messages.back()["content"].get<std::string>() : "";
+}
+
+TEST_CASE("a remote model's malformed tool call is answered with what was wrong, and the run goes on", "[cli][run]") {
+  ReplayServer server(R"json({"responses": [
+    {"tool_calls": [{"id": "call_bad", "name": "run_code", "arguments": "{not json"}]},
+    {"content": "I will stop calling tools."}]})json");
+  auto r = run_scout("run --remote " + server.base_url() + " -m m --tools run_code --no-trace --json hi", "2>/dev/null");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.output);
+  CHECK(j["status"] == "answered");
+  CHECK(j["answer"] == "I will stop calling tools.");
+  CHECK(j["steps"] == 2);
+  CHECK_THAT(second_request_last_message(server), Catch::Contains("'run_code' was not run") && Catch::Contains("not valid JSON"));
+}
+
+TEST_CASE("tool-call arguments nested 200,000 levels deep go back to the model as a malformed call", "[cli][run][nesting]") {
+  nlohmann::json script = {{"chunk_chars", 1 << 20}};
+  script["responses"] = {
+      {{"tool_calls", {{{"id", "c1"}, {"name", "run_code"}, {"arguments", "{\"code\": " + std::string(200000, '[') + std::string(200000, ']') + "}"}}}}},
+      {{"content", "done"}}};
+  ReplayServer server(script.dump());
+  auto r = run_scout("run --remote " + server.base_url() + " -m m --tools run_code --no-trace --json hi", "2>/dev/null");
+  CHECK(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.output, nullptr, false);
+  REQUIRE(j.is_object());
+  CHECK(j["answer"] == "done");
+  CHECK_THAT(second_request_last_message(server), Catch::Contains("nested deeper than 128 levels"));
+}
+
+TEST_CASE("scout run gives the model its task byte for byte: brackets, commas, braces, a leading '-', newlines",
+          "[cli][run]") {
+  for (const std::string task : {"[1, 2]", "[a,b,,c]", "a, b,c", "{\"x\": [1]}", "-x", "--json", "two\nlines\n"}) {
+    INFO(task);
+    ReplayServer server(R"({"responses": [{"content": "ok"}]})");
+    auto r = run_scout("run --remote " + server.base_url() + " -m m --tools '' --no-trace -- " + quote(task), "2>/dev/null");
+    CHECK(r.exit_code == 0);
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 1);
+    CHECK(requests[0].json()["messages"].back()["content"] == task);
+  }
+  // Bytes that are not UTF-8 cannot travel in JSON: each is replaced by U+FFFD, the rest kept.
+  ReplayServer server(R"({"responses": [{"content": "ok"}]})");
+  auto r = run_scout("run --remote " + server.base_url() + " -m m --tools '' --no-trace -- " + quote("caf\xc3\xa9 \xff!"),
+                     "2>/dev/null");
+  CHECK(r.exit_code == 0);
+  REQUIRE(server.requests().size() == 1);
+  CHECK(server.requests()[0].json()["messages"].back()["content"] == "caf\xc3\xa9 \xef\xbf\xbd!");
+}
+
 TEST_CASE("a refused API key ends scout run with exit 5 and a message naming the variable", "[cli][run]") {
   ReplayServer server(R"({"responses": [{"status": 401, "body": {"error": {"message": "Incorrect API key provided"}}}]})");
   auto r = run_scout("run --remote " + server.base_url() + " -m m --no-trace hi");
