@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/arguments.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 
@@ -25,16 +26,14 @@ int main(int argc, char** argv) {
 
   // `scout mcp … -- COMMAND ARGS…`: the server's command line is taken out before parsing, so
   // its own options and arguments are never read as Scout's.
-  std::vector<std::string> args(argv, argv + argc);
-  if (args.size() > 1 && args[1] == "mcp") {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "mcp") {
     const auto dashes = std::find(args.begin(), args.end(), "--");
     if (dashes != args.end()) {
       set_mcp_server_command(std::vector<std::string>(dashes + 1, args.end()));
       args.erase(dashes, args.end());
     }
   }
-  std::vector<char*> parsed_argv;
-  for (auto& arg : args) parsed_argv.push_back(arg.data());
 
   int exit_code = kExitOk;
   register_inspect(app, exit_code);
@@ -48,9 +47,16 @@ int main(int argc, char** argv) {
   register_trace(app, exit_code);
   register_mcp(app, exit_code);
   register_mcp_server(app, exit_code);
+  unshield_options(app);
 
+  // Like git: a word that names no command is an error, even beside --help.
+  if (const auto unknown = find_unknown_command(app, args)) {
+    std::cerr << unknown->path << ": '" << unknown->word << "' is not a command; see '" << unknown->path
+              << " --help' for the list\n";
+    return kExitUsage;
+  }
   try {
-    app.parse(static_cast<int>(parsed_argv.size()), parsed_argv.data());
+    app.parse(shield_arguments(args));
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

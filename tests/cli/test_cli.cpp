@@ -6,8 +6,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
+#include "common/files.h"
+#include "engine/gguf/gguf.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/vocab_gguf.h"
 #include "tests/common/process.h"
 
 namespace fs = std::filesystem;
@@ -70,6 +77,22 @@ TEST_CASE("usage errors exit with 2 and say what was wrong", "[cli]") {
   CHECK_THAT(arch.output, Catch::Contains("gpt2"));
 }
 
+TEST_CASE("a word that names no command exits with 2 and names the word, even with --help", "[cli]") {
+  for (const std::string args : {"batch --help", "batch", "nosuch --json x", "mcp lst --help", "mcp lst"}) {
+    INFO(args);
+    auto r = run_scout(args);
+    CHECK(r.exit_code == 2);
+    const bool nested = args.rfind("mcp ", 0) == 0;
+    const std::string word = nested ? "lst" : args.substr(0, args.find(' '));
+    CHECK_THAT(r.output, Catch::Contains("'" + word + "' is not a command") &&
+                             Catch::Contains(nested ? "scout mcp --help" : "scout --help"));
+    CHECK_THAT(r.output, !Catch::Contains("Usage:"));  // no help printed as if it had been asked for
+  }
+  // Words after a command's own options or after -- are its arguments, not commands.
+  CHECK(run_scout("mcp list --help").exit_code == 0);
+  CHECK(run_scout("tokenize --help").exit_code == 0);
+}
+
 TEST_CASE("inspect of a missing or corrupt file exits with 3 naming the file and the byte", "[cli]") {
   auto missing = run_scout("inspect /nonexistent/model.gguf");
   CHECK(missing.exit_code == 3);
@@ -118,6 +141,29 @@ TEST_CASE("tokenize and detokenize round-trip any text passed after --", "[cli]"
   auto literal = run_scout("tokenize -m " + quote(model.string()) + " --json --no-parse-special -- " + quote("<|im_start|>"));
   REQUIRE(literal.exit_code == 0);
   CHECK(nlohmann::json::parse(literal.output).size() > 1);
+}
+
+// Texts CLI11 would otherwise rewrite or misread: a list in brackets, commas, braces, a leading
+// '-', newlines, and bytes that are not UTF-8.
+const std::vector<std::string> kVerbatimTexts = {"[1, 2]", "[a,b,,c]", "a, b,c", "{\"x\": [1]}", "-x", "--json",
+                                                 "line one\nline two\n", "[", "]", "caf\xc3\xa9 \xff\xfe bad"};
+
+TEST_CASE("tokenize and detokenize take any text after -- byte for byte", "[cli]") {
+  const auto& model = vocab_model();
+  for (const std::string& text : kVerbatimTexts) {
+    INFO(text);
+    auto t = run_scout("tokenize -m " + quote(model.string()) + " --json --no-add-special -- " + quote(text));
+    REQUIRE(t.exit_code == 0);
+    const auto ids = nlohmann::json::parse(t.output);
+    auto d = run_scout("detokenize -m " + quote(model.string()) + " -- " + quote(ids.dump()));
+    REQUIRE(d.exit_code == 0);
+    CHECK(d.output == text + "\n");
+  }
+  // Without --, a bracketed word is still the text itself.
+  auto plain = run_scout("tokenize -m " + quote(model.string()) + " --json --no-add-special " + quote("[1, 2]"));
+  auto dashed = run_scout("tokenize -m " + quote(model.string()) + " --json --no-add-special -- " + quote("[1, 2]"));
+  REQUIRE(plain.exit_code == 0);
+  CHECK(plain.output == dashed.output);
 }
 
 TEST_CASE("tokenize --file prints one JSON array per line", "[cli]") {

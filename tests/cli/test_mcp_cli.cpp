@@ -60,7 +60,17 @@ TEST_CASE("scout mcp call prints what the model would read, with exit codes for 
   CHECK(not_json.exit_code == 2);
 }
 
-TEST_CASE("scout mcp reports servers that cannot start or die, with their stderr", "[cli][mcp]") {
+TEST_CASE("scout mcp call takes the tool's JSON byte for byte: brackets, commas, braces, a leading '-', newlines",
+          "[cli][mcp]") {
+  auto echo = scout_mcp("call echo " + quote(R"({"message": "[1, 2], {x}\n-y"})") + " -- " + everything(), "2>/dev/null");
+  CHECK(echo.exit_code == 0);
+  CHECK(echo.output == "Echo: [1, 2], {x}\n-y\n");
+  auto array = scout_mcp("call echo '[1, 2]' -- " + everything());
+  CHECK(array.exit_code == 2);
+  CHECK_THAT(array.output, Contains("must be one JSON object"));
+}
+
+TEST_CASE("scout mcp reports servers that cannot start or die, with their stderr", "[cli][mcp][nesting]") {
   auto missing = scout_mcp("list -- /nonexistent/mcp-server");
   CHECK(missing.exit_code == 3);
   CHECK_THAT(missing.output, Contains("cannot start '/nonexistent/mcp-server'"));
@@ -72,6 +82,13 @@ TEST_CASE("scout mcp reports servers that cannot start or die, with their stderr
   auto garbage = scout_mcp("list -- sh -c 'echo hello world; sleep 5'");
   CHECK(garbage.exit_code == 3);
   CHECK_THAT(garbage.output, Contains("not JSON") && Contains("hello world"));
+
+  // An answer nested 200,000 levels deep: refused as not JSON, never read into a value.
+  auto deep = scout_mcp("list -- sh -c 'read line; printf %s \"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":1,\\\"result\\\":\"; "
+                        "head -c 200000 /dev/zero | tr \"\\\\0\" \"[\"; head -c 200000 /dev/zero | tr \"\\\\0\" \"]\"; "
+                        "echo }; sleep 5'");
+  CHECK(deep.exit_code == 3);
+  CHECK_THAT(deep.output, Contains("nested deeper than 128 levels"));
 
   CHECK(scout_mcp("list").exit_code == 2);  // no server command
 }

@@ -183,6 +183,26 @@ TEST_CASE("scout tool exits with 2 for malformed JSON, invalid arguments or an u
   CHECK_THAT(help.output, Contains("Exit codes") && Contains("130"));
 }
 
+TEST_CASE("scout tool takes its JSON argument byte for byte: brackets, commas, braces, a leading '-', newlines",
+          "[tool_cli]") {
+  const auto home = scratch("verbatim");
+  const std::string program = R"json({"language": "python", "code": "print([1, 2], '{a}', '-x')\nprint('b,c')"})json";
+  auto ran = run_scout(home, "tool run_code " + quote(program));
+  INFO(ran.output);
+  CHECK(ran.exit_code == 0);
+  CHECK_THAT(ran.output, Contains("[1, 2] {a} -x\nb,c\n"));
+
+  auto array = run_scout(home, "tool web_search '[1, 2]'");
+  CHECK(array.exit_code == 2);
+  CHECK_THAT(array.output, Contains("must be a JSON object, not array"));
+  auto dash = run_scout(home, "tool web_search -- -x");
+  CHECK(dash.exit_code == 2);
+  CHECK_THAT(dash.output, Contains("not valid JSON") && Contains("'-x'"));
+  auto not_utf8 = run_scout(home, "tool web_search " + quote("{\"query\": \"\xff\"}"));
+  CHECK(not_utf8.exit_code == 2);
+  CHECK_THAT(not_utf8.output, Contains("ill-formed UTF-8"));
+}
+
 TEST_CASE("scout tool and scout tools exit with 3 for a config file with an unknown key", "[tool_cli]") {
   const auto home = scratch("bad-config");
   write_file(home / "config" / "scout" / "config.toml", "[search]\n\nprovder = \"offline\"\n");
