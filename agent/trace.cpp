@@ -7,6 +7,8 @@
 #include <sstream>
 #include <utility>
 
+#include "common/files.h"
+
 namespace scout::agent {
 
 namespace {
@@ -27,6 +29,8 @@ Result<TraceWriter> TraceWriter::open(const std::string& path, std::vector<std::
   std::error_code ec;
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (const auto refused = not_a_regular_file(path))
+    return make_error("trace " + path + ": " + *refused + " with --trace FILE or [trace] dir");
   w.file_ = std::fopen(path.c_str(), "wb");
   if (!w.file_)
     return make_error("trace " + path + ": cannot create the file (" + std::strerror(errno) +

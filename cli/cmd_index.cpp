@@ -18,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "common/files.h"
 #include "tools/search/offline_index.h"
 
 namespace fs = std::filesystem;
@@ -124,6 +125,10 @@ int run_index(const IndexArgs& a) {
     return kExitUsage;
   }
   const fs::path db = a.db.empty() ? default_index_path() : fs::path(a.db);
+  if (const auto refused = not_a_regular_file(db)) {
+    std::cerr << "scout index: " << db.string() << ": " << *refused << "\n";
+    return kExitIoError;
+  }
   // Searching alone never creates an index: a mistyped --db should say so, not find nothing.
   auto index = a.paths.empty() ? OfflineIndex::open(db) : OfflineIndex::create(db);
   if (!index) {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/files.h"
 #include "engine/gguf/gguf.h"
 #include "engine/gguf/gguf_format.h"
 
@@ -393,6 +394,7 @@ Expected<void, GgufError> Writer::write_bytes(std::vector<std::byte>& out, const
 }
 
 Expected<void, GgufError> Writer::write_file(const std::string& path, const FillFn& fill) const {
+  if (const auto refused = not_a_regular_file(path)) return Unexpected{write_error(GgufErrorKind::kIo, path, *refused)};
   static std::atomic<uint64_t> counter{0};
   TempFile temp(path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++));
   if (!temp.create()) {

@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/files.h"
 #include "engine/gguf/gguf.h"
 #include "engine/models/model_gguf.h"
 #include "engine/tokenizer/vocab.h"
@@ -104,6 +105,8 @@ GgmlType synth_tensor_type(TensorRole role, const std::vector<uint64_t>& shape, 
 }
 
 Expected<SynthReport, SynthError> synth_model(const SynthOptions& o, const std::string& out_path, const SynthProgress& progress) {
+  // Before any work: a large model takes half an hour to generate.
+  if (const auto refused = not_a_regular_file(out_path)) return Unexpected{SynthError{true, out_path + ": " + *refused}};
   const auto& traits = ggml_type_traits(o.type);
   if (!traits.supported || o.type == GgmlType::Q8_K)
     return input_error("type " + std::string(traits.name) +

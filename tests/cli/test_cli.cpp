@@ -166,6 +166,39 @@ TEST_CASE("tokenize and detokenize take any text after -- byte for byte", "[cli]
   CHECK(plain.output == dashed.output);
 }
 
+TEST_CASE("commands that write files refuse a target that is not a regular file with exit 4 and leave it alone",
+          "[cli]") {
+  const auto fifo = scratch("output.fifo");
+  fs::remove(fifo);
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  const auto still_a_fifo = [&] { return fs::is_fifo(fifo); };
+
+  auto synth = run_scout("synth -q --preset tiny --arch qwen3 --tokenizer " + quote(qwen3_tokenizer_json()) +
+                         " --vocab-only -o " + quote(fifo.string()));
+  CHECK(synth.exit_code == 4);
+  CHECK_THAT(synth.output, Catch::Contains(fifo.string()) && Catch::Contains("a FIFO, not a regular file"));
+  CHECK(still_a_fifo());
+
+  auto index = run_scout("index --db " + quote(fifo.string()) + " " + quote(scratch("nothing-to-index").string()));
+  CHECK(index.exit_code == 4);
+  CHECK_THAT(index.output, Catch::Contains("a FIFO, not a regular file"));
+  CHECK(still_a_fifo());
+
+  const auto folder = scratch("a-folder.gguf");
+  fs::create_directories(folder);
+  auto onto_folder = run_scout("synth -q --preset tiny --arch qwen3 --tokenizer " + quote(qwen3_tokenizer_json()) +
+                               " --vocab-only -o " + quote(folder.string()));
+  CHECK(onto_folder.exit_code == 4);
+  CHECK_THAT(onto_folder.output, Catch::Contains("a folder, not a regular file"));
+  CHECK(fs::is_directory(folder));
+
+  // A character device is named as one; nothing here writes to it.
+  CHECK(scout::not_a_regular_file("/dev/null").value_or("") ==
+        "a character device, not a regular file: Scout writes only regular files; choose another path");
+  CHECK_FALSE(scout::not_a_regular_file(scratch("no-such-file")));
+  fs::remove(fifo);
+}
+
 TEST_CASE("tokenize --file prints one JSON array per line", "[cli]") {
   const auto& model = vocab_model();
   const auto input = scratch("lines.txt");

@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "common/files.h"
 #include "tools/fetch/content_decode.h"
 #include "tools/search/text_extract.h"
 
@@ -153,6 +154,7 @@ Result<OfflineIndex> OfflineIndex::open_with(const fs::path& db_path, bool creat
   if (!create && !fs::exists(db_path, ec)) {
     return make_error(db_path.string() + ": no index here (build one with 'scout index --db " + db_path.string() + " PATH')");
   }
+  if (const auto refused = not_a_regular_file(db_path)) return make_error(db_path.string() + ": " + *refused);
   if (create && db_path.has_parent_path()) {
     fs::create_directories(db_path.parent_path(), ec);
     if (ec) return make_error(db_path.parent_path().string() + ": cannot create folder: " + ec.message());
