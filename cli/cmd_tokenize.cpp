@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "common/text.h"
 #include "engine/gguf/gguf.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "engine/tokenizer/vocab_gguf.h"
@@ -36,12 +37,6 @@ Result<Tokenizer> load_tokenizer(const std::string& path) {
   return tok;
 }
 
-std::string join(const std::vector<std::string>& parts) {
-  std::string s;
-  for (size_t i = 0; i < parts.size(); ++i) s += (i ? " " : "") + parts[i];
-  return s;
-}
-
 // Reads a whole text file, or its lines (without the '\n'; a final line without one counts).
 Result<std::vector<std::string>> read_lines(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -60,6 +55,94 @@ std::string ids_text(const std::vector<int32_t>& ids, bool json) {
   return s;
 }
 
+// Writes each line's ids as the line is read, encoding long lines a piece at a time
+// (Tokenizer::piece_cut), so that memory stays bounded by the piece size for any file with
+// ordinary text, a single line of many megabytes included. The output is what encoding each
+// whole line would give: "[1,2,3]" per line with `json`, else "1 2 3".
+class LineTokenizer {
+ public:
+  LineTokenizer(const Tokenizer& tok, bool add_special, bool parse_special, bool json)
+      : tok_(tok), add_(add_special), parse_(parse_special), json_(json) {}
+
+  void feed(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const std::size_t newline = bytes.find('\n');
+      line_.append(bytes.substr(0, newline));
+      in_line_ = true;
+      if (newline == std::string_view::npos) {
+        if (line_.size() >= kPieceBytes) encode_piece();
+        return;
+      }
+      end_line();
+      bytes.remove_prefix(newline + 1);
+    }
+  }
+  // The last line, if the file does not end with a newline.
+  void finish() {
+    if (in_line_) end_line();
+  }
+
+ private:
+  static constexpr std::size_t kPieceBytes = std::size_t{1} << 20;
+
+  void emit(int32_t id) {
+    std::cout << (first_id_ ? "" : json_ ? "," : " ") << id;
+    first_id_ = false;
+  }
+  // Encodes the line up to its last safe cut, if it has one. Only bytes not looked at before are
+  // searched (with the two before them, which a cut's test reads), so a line without a cut costs
+  // one pass, not one per block.
+  void encode_piece() {
+    const std::size_t from = checked_ > 2 ? checked_ - 2 : 0;
+    const std::size_t found = tok_.piece_cut(std::string_view(line_).substr(from));
+    checked_ = line_.size();
+    if (found == 0) return;  // the line grows until a cut comes or it ends
+    const std::size_t cut = from + found;
+    start_line();
+    for (int32_t id : tok_.encode(std::string_view(line_).substr(0, cut), false, parse_)) emit(id);
+    line_.erase(0, cut);
+    checked_ -= cut;
+  }
+  void start_line() {
+    if (started_) return;
+    started_ = true;
+    if (json_) std::cout << '[';
+    const Vocab& v = tok_.vocab();
+    if (add_ && v.add_bos && v.bos_id) emit(*v.bos_id);
+  }
+  void end_line() {
+    start_line();
+    for (int32_t id : tok_.encode(line_, false, parse_)) emit(id);
+    const Vocab& v = tok_.vocab();
+    if (add_ && v.add_eos && v.eos_id) emit(*v.eos_id);
+    std::cout << (json_ ? "]\n" : "\n");
+    line_.clear();
+    checked_ = 0;
+    in_line_ = started_ = false;
+    first_id_ = true;
+  }
+
+  const Tokenizer& tok_;
+  const bool add_, parse_, json_;
+  std::string line_;      // the part of the current line not yet encoded
+  std::size_t checked_ = 0;  // bytes of line_ already searched for a cut
+  bool in_line_ = false;  // bytes of a line were read since the last newline
+  bool started_ = false;  // the current line's output has begun
+  bool first_id_ = true;
+};
+
+Result<void> tokenize_file(const Tokenizer& tok, const std::string& path, bool add, bool parse, bool json) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(path + ": cannot open for reading");
+  LineTokenizer lines(tok, add, parse, json);
+  std::string block(std::size_t{64} << 10, '\0');
+  while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0)
+    lines.feed(std::string_view(block.data(), static_cast<std::size_t>(in.gcount())));
+  if (in.bad()) return make_error(path + ": read error");
+  lines.finish();
+  return {};
+}
+
 int run_tokenize(const TokenizeArgs& args) {
   if (args.text.empty() == args.file.empty()) {
     std::cerr << "scout tokenize: give the text after '--' or a file with --file (exactly one of them)\n";
@@ -72,15 +155,13 @@ int run_tokenize(const TokenizeArgs& args) {
   }
   const bool add = !args.no_add_special, parse = !args.no_parse_special;
   if (!args.file.empty()) {
-    auto lines = read_lines(args.file);
-    if (!lines) {
-      std::cerr << "scout tokenize: " << lines.error().message << "\n";
+    if (auto done = tokenize_file(*tok, args.file, add, parse, args.json); !done) {
+      std::cerr << "scout tokenize: " << done.error().message << "\n";
       return kExitModelError;
     }
-    for (const auto& line : *lines) std::cout << ids_text(tok->encode(line, add, parse), args.json) << "\n";
     return kExitOk;
   }
-  const auto ids = tok->encode(join(args.text), add, parse);
+  const auto ids = tok->encode(joined(args.text, " "), add, parse);
   if (args.json) {
     std::cout << ids_text(ids, true) << "\n";
     return kExitOk;
@@ -143,7 +224,7 @@ int run_detokenize(const DetokenizeArgs& args) {
     }
     inputs = std::move(*lines);
   } else {
-    inputs.push_back(join(args.ids));
+    inputs.push_back(joined(args.ids, " "));
   }
   for (size_t n = 0; n < inputs.size(); ++n) {
     auto ids = parse_ids(inputs[n], tok->n_vocab());

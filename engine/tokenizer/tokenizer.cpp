@@ -140,6 +140,7 @@ struct Tokenizer::Impl {
   StringMap by_text;                  // every token, by its stored text (first id wins)
   AddedTokenTrie added_all;           // control, user-defined and unknown tokens
   AddedTokenTrie added_always;        // user-defined tokens only
+  bool can_cut_before_space = true;   // no added token contains a space or absorbs whitespace
 
   void encode_piece(std::string_view piece, std::vector<int32_t>& out, std::vector<int32_t>& symbols) const {
     if (piece.size() == 1) {
@@ -236,6 +237,9 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
           }
           impl->added_all.insert(text, id32);
           if (type == TokenType::kUserDefined) impl->added_always.insert(text, id32);
+          const uint8_t flags = vocab.added_flags.empty() ? 0 : vocab.added_flags[id];
+          if (text.find(' ') != std::string::npos || (flags & (kAddedLstrip | kAddedRstrip)) != 0)
+            impl->can_cut_before_space = false;
         }
         impl->pieces[id] = text;
         break;
@@ -322,6 +326,16 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special, 
 
   if (add_special && v.add_eos && v.eos_id) out.push_back(*v.eos_id);
   return out;
+}
+
+std::size_t Tokenizer::piece_cut(std::string_view text) const {
+  if (!impl_->can_cut_before_space) return 0;
+  auto is_ascii_letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  auto is_ascii_visible = [](char c) { return c > ' ' && c < 0x7f; };  // not Unicode whitespace either
+  for (std::size_t i = text.size() >= 2 ? text.size() - 2 : 0; i > 0; --i) {
+    if (text[i] == ' ' && is_ascii_letter(text[i + 1]) && is_ascii_visible(text[i - 1])) return i;
+  }
+  return 0;
 }
 
 std::string Tokenizer::decode(std::span<const int32_t> ids) const {

@@ -43,6 +43,15 @@ class Tokenizer {
   // it they are encoded as plain text. User-defined tokens ("<think>") are always recognised.
   std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special) const;
 
+  // Where a long text may be cut so that it can be encoded a piece at a time: the largest n <=
+  // text.size() such that encode(text[0, n)) followed by encode(text[n, ...)) (without special
+  // tokens added to the second part) gives the ids of the whole, whatever follows `text`; 0 when
+  // there is none. The cut is just before a space that follows a visible ASCII character and
+  // comes before an ASCII letter: every supported pre-tokenizer starts a piece at such a space, NFC
+  // never composes across it, and no added token can span it (for a vocabulary with an added
+  // token that contains a space or absorbs whitespace, there is never a cut).
+  std::size_t piece_cut(std::string_view text) const;
+
   // The bytes the ids stand for, concatenated. Control and user-defined tokens give their text;
   // unused tokens and ids outside [0, n_vocab) give nothing.
   std::string decode(std::span<const int32_t> ids) const;

@@ -166,6 +166,55 @@ TEST_CASE("tokenize and detokenize take any text after -- byte for byte", "[cli]
   CHECK(plain.output == dashed.output);
 }
 
+TEST_CASE("tokenize --file reads a 30 MB line a piece at a time, in bounded memory, with the ids of the whole line",
+          "[cli]") {
+  const auto& model = vocab_model();
+  // Sentences with punctuation, digits and non-ASCII words, repeated to 30 MB on one line.
+  const std::string sentence = "The quick brown fox, aged 12, jumps over 3 lazy dogs; caf\xc3\xa9 au lait at 08:00. ";
+  std::string line;
+  while (line.size() < (std::size_t{30} << 20)) line += sentence;
+  const auto big = scratch("one-line-30mb.txt");
+  std::ofstream(big, std::ios::binary) << line;  // no final newline: the last line counts too
+
+  // The peak resident memory of scout alone, measured by a parent of its own (ru_maxrss of its
+  // children, in KiB); ASan's quarantine of freed memory is kept small so that a sanitized build
+  // measures the same thing.
+  const auto out = scratch("one-line-30mb.ids");
+  auto r = run_command("ASAN_OPTIONS=\"${ASAN_OPTIONS}:quarantine_size_mb=16\" /usr/bin/python3 -c " +
+                       quote("import resource, subprocess, sys\n"
+                             "done = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], 'wb'))\n"
+                             "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)") +
+                       " " + quote(out.string()) + " " + quote(std::string(SCOUT_BINARY_DIR) + "/cli/scout") +
+                       " tokenize -m " + quote(model.string()) + " --json --file " + quote(big.string()));
+  INFO(r.output);
+  std::istringstream measured(r.output);
+  int exit_code = -1;
+  long max_rss_kib = 0;
+  measured >> exit_code >> max_rss_kib;
+  CHECK(exit_code == 0);
+  // Reading the line whole took 1.1 GB; a piece at a time it is about the piece and its ids.
+  CHECK(max_rss_kib > 0);
+  CHECK(max_rss_kib < 300 * 1024);
+  CHECK(fs::file_size(out) > (std::size_t{10} << 20));  // several million ids on one line
+
+  // The ids are those of the whole line encoded at once (on a 3 MB line, to keep the test short).
+  const std::string shorter = line.substr(0, std::size_t{3} << 20);
+  const auto small = scratch("one-line-3mb.txt");
+  std::ofstream(small, std::ios::binary) << shorter << "\nsecond line\n";
+  auto pieces = run_scout("tokenize -m " + quote(model.string()) + " --json --file " + quote(small.string()));
+  REQUIRE(pieces.exit_code == 0);
+  auto file = scout::gguf::File::open(model.string());
+  REQUIRE(file);
+  auto vocab = scout::vocab_from_gguf(*file);
+  REQUIRE(vocab);
+  auto tok = scout::Tokenizer::create(std::move(*vocab));
+  REQUIRE(tok);
+  const std::string expected =
+      nlohmann::json(tok->encode(shorter, true, true)).dump() + "\n" + nlohmann::json(tok->encode("second line", true, true)).dump() + "\n";
+  CHECK(pieces.output.size() == expected.size());
+  CHECK(pieces.output == expected);
+}
+
 TEST_CASE("commands that write files refuse a target that is not a regular file with exit 4 and leave it alone",
           "[cli]") {
   const auto fifo = scratch("output.fifo");

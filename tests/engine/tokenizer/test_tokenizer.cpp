@@ -273,5 +273,56 @@ TEST_CASE("the streaming decoder's chunks always add up to decode() on real voca
   }
 }
 
+// Encodes `text` cut at every safe point piece_cut finds (searching from the end each time,
+// the way a reader of a long line does) and returns the joined ids.
+std::vector<int32_t> encode_in_pieces(const Tokenizer& t, std::string_view text, bool parse_special) {
+  std::vector<std::string_view> pieces;
+  while (const std::size_t cut = t.piece_cut(text)) {
+    pieces.insert(pieces.begin(), text.substr(cut));
+    text = text.substr(0, cut);
+  }
+  pieces.insert(pieces.begin(), text);
+  std::vector<int32_t> ids;
+  for (std::string_view piece : pieces) {
+    const auto part = t.encode(piece, false, parse_special);
+    ids.insert(ids.end(), part.begin(), part.end());
+  }
+  return ids;
+}
+
+TEST_CASE("a text cut where piece_cut says encodes to the ids of the whole, on every real vocabulary and corpus file",
+          "[tokenizer]") {
+  for (const auto& name : test::kVocabNames) {
+    const Tokenizer& t = test::real_tokenizer(name);
+    std::size_t cuts = 0;
+    for (const auto& file : test::corpus()) {
+      INFO(name << " " << file.name);
+      for (const bool parse_special : {false, true}) {
+        CHECK(encode_in_pieces(t, file.text, parse_special) == t.encode(file.text, false, parse_special));
+      }
+      for (std::string_view rest = file.text; const std::size_t cut = t.piece_cut(rest); rest = rest.substr(0, cut)) ++cuts;
+    }
+    CHECK(cuts > 1000);  // the corpus has many places to cut: the property is tested, not skipped
+    for (const std::string& text : test::random_tricky_strings(7, 300, 200, false)) {
+      CHECK(encode_in_pieces(t, text, true) == t.encode(text, false, true));
+    }
+  }
+}
+
+TEST_CASE("piece_cut never cuts where an added token could span the cut or absorb whitespace", "[tokenizer]") {
+  const Tokenizer spaced =
+      Tokenizer::create(test::make_vocab("qwen2", {}, {{"<a b>", TokenType::kUserDefined}})).value();
+  CHECK(spaced.piece_cut("one two three four") == 0);
+  Vocab stripping = test::make_vocab("qwen2", {}, {{"<mask>", TokenType::kUserDefined}});
+  stripping.added_flags.assign(stripping.tokens.size(), 0);
+  stripping.added_flags.back() = kAddedLstrip;
+  CHECK(Tokenizer::create(std::move(stripping)).value().piece_cut("one two three four") == 0);
+  const Tokenizer plain = Tokenizer::create(test::make_vocab("qwen2", {})).value();
+  CHECK(plain.piece_cut("one two three four") == std::string("one two three").size());
+  CHECK(plain.piece_cut("one  two") == 0);   // a space after a space: \s+(?!\S) would join them
+  CHECK(plain.piece_cut("one 2") == 0);      // only before a letter
+  CHECK(plain.piece_cut("caf\xc3\xa9 x") == 0);  // only after a visible ASCII character
+}
+
 }  // namespace
 }  // namespace scout
