@@ -233,6 +233,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   // The refusal for a request that fails a check common to all methods, if it does.
   std::optional<HttpResponse> check(const HttpRequest& req) const {
+    // RFC 9112 §3.2: two Host lines (or none) make the target ambiguous; a proxy and this server
+    // could each read a different one.
+    if (const std::size_t hosts = req.count(http::field::host); hosts != 1) {
+      log("refused a request with " + std::to_string(hosts) + " Host headers");
+      return error_reply(req, http::status::bad_request, "Bad Request: a request needs exactly one Host header");
+    }
     const std::string_view host = req[http::field::host];
     if (!host_header_allowed(host, allowed_hosts)) {
       log("refused a request for host '" + std::string(host) + "' (DNS rebinding protection)");

@@ -9,6 +9,9 @@
 #include <set>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
 #include "plugins/mcp/client.h"
@@ -303,6 +306,56 @@ TEST_CASE("scout mcp-server --http refuses foreign hosts and origins, missing or
 
   CHECK(send(io, in_session({"DELETE", url, ""})).status == 200);
   CHECK(send(io, in_session({"POST", url, rpc(11, "tools/list")})).status == 404);
+  CHECK(server.stop() == "exited with status 0");
+}
+
+namespace {
+
+// Sends `bytes` as they are (a request Scout's own client would never write) and returns the
+// response's status line, or "" when none came within 10 s.
+std::string raw_status_line(std::uint16_t port, const std::string& bytes) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  std::string response;
+  socket.async_connect({asio::ip::make_address("127.0.0.1"), port}, [&](boost::system::error_code ec) {
+    if (ec) return;
+    asio::async_write(socket, asio::buffer(bytes), [&](boost::system::error_code ec, std::size_t) {
+      if (ec) return;
+      asio::async_read_until(socket, asio::dynamic_buffer(response), "\r\n", [](boost::system::error_code, std::size_t) {});
+    });
+  });
+  io.run_for(std::chrono::seconds(10));
+  const auto end = response.find("\r\n");
+  return end == std::string::npos ? "" : response.substr(0, end);
+}
+
+}  // namespace
+
+TEST_CASE("scout mcp-server --http answers hostile requests with 400s and keeps serving: deep nesting, two Host lines",
+          "[mcp_server][cli][nesting]") {
+  HttpScout server("hostile");
+  // No session needed to reach the parser: the body is read before the session is looked up.
+  // Valid JSON, which the parser alone survives: copying the value it builds recursed once per level.
+  const std::string deep = R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":)" + std::string(200000, '[') +
+                           std::string(200000, ']') + "}}";
+  auto refused = send(server.io, {"POST", server.url(), deep});
+  CHECK(refused.status == 400);
+  const auto error = nlohmann::json::parse(refused.body)["error"];
+  CHECK(error["code"] == -32700);
+  CHECK_THAT(error["message"].get<std::string>(), Contains("nested deeper than 128 levels"));
+
+  const std::string host = "127.0.0.1:" + std::to_string(server.port);
+  auto request = [&](const std::string& host_lines) {
+    return "POST /mcp HTTP/1.1\r\n" + host_lines +
+           "Accept: application/json, text/event-stream\r\nContent-Type: application/json\r\n"
+           "Connection: close\r\nContent-Length: " + std::to_string(kInitialize.size()) + "\r\n\r\n" + kInitialize;
+  };
+  CHECK(raw_status_line(server.port, request("Host: " + host + "\r\nHost: evil.example.com\r\n")) ==
+        "HTTP/1.1 400 Bad Request");
+  CHECK(raw_status_line(server.port, request("Host: " + host + "\r\nHost: " + host + "\r\n")) ==
+        "HTTP/1.1 400 Bad Request");
+  CHECK(raw_status_line(server.port, request("")) == "HTTP/1.1 400 Bad Request");
+  CHECK(raw_status_line(server.port, request("Host: " + host + "\r\n")) == "HTTP/1.1 200 OK");
   CHECK(server.stop() == "exited with status 0");
 }
 
