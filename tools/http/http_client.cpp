@@ -169,7 +169,10 @@ Resolved blocking_resolve(const std::string& host) {
 
 asio::awaitable<HttpResult<std::vector<asio::ip::address>>> Client::Impl::resolve(const Url& url, FetchState& st) {
   if (auto numeric = parse_numeric_host(url.host)) co_return std::vector<asio::ip::address>{*numeric};
-  if (url.host == "localhost" || url.host.ends_with(".localhost")) {
+  // A trailing dot only says the name is fully qualified: "localhost." is "localhost".
+  const std::string_view name =
+      url.host.ends_with('.') ? std::string_view(url.host).substr(0, url.host.size() - 1) : std::string_view(url.host);
+  if (name == "localhost" || name.ends_with(".localhost")) {
     // RFC 6761: always the loopback interface, never a DNS question.
     co_return std::vector<asio::ip::address>{asio::ip::make_address("127.0.0.1"), asio::ip::make_address("::1")};
   }

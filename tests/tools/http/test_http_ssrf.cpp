@@ -33,6 +33,25 @@ TEST_CASE("ssrf: localhost is refused after resolution", "[http][hostile]") {
   check_refused_loopback("localhost", "localhost", "loopback");
 }
 
+TEST_CASE("ssrf: localhost names with a trailing dot are loopback, refused without a DNS question", "[http][hostile]") {
+  for (const std::string host : {"localhost.", "api.localhost.", "LocalHost."}) {
+    INFO(host);
+    Target t;
+    Options o = public_only();
+    int asked = 0;  // a DNS answer naming a public address would let the fetch through
+    o.test_resolver = [&asked](const std::string&) {
+      ++asked;
+      return std::vector<boost::asio::ip::address>{boost::asio::ip::make_address("93.184.216.34")};
+    };
+    auto r = fetch(t.url_with_host(host), o, with_secret_headers());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == ErrorKind::refused_address);
+    CHECK_THAT(r.error().message, Catch::Contains("loopback"));
+    CHECK(asked == 0);
+    CHECK(t.server.requests_served() == 0);
+  }
+}
+
 TEST_CASE("ssrf: decimal 2130706433 is read as 127.0.0.1 and refused", "[http][hostile]") {
   check_refused_loopback("2130706433", "127.0.0.1", "loopback");
 }
