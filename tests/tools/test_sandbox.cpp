@@ -221,7 +221,9 @@ TEST_CASE("A Python fork loop stops at the process limit and its children die wi
 }
 
 TEST_CASE("A memory bomb is stopped with a clear reason", "[sandbox]") {
-  auto r = py("chunks = []\nwhile True:\n  chunks.append(bytearray(16 << 20))\n");
+  SandboxLimits lim = short_limits();
+  lim.wall_seconds = 30;  // touching 512 MiB can take seconds on a loaded machine
+  auto r = py("chunks = []\nwhile True:\n  chunks.append(bytearray(16 << 20))\n", lim);
   CHECK(r.exit_code != 0);
   CHECK(r.killed_for == "memory limit (512 MiB address space)");
   CHECK_FALSE(r.timed_out);

@@ -43,7 +43,7 @@ struct SandboxLimits {
   // included (they live in memory); no swap. Held by the run's cgroup (memory.max); the kernel
   // kills a process that would go beyond it, and the run is then stopped.
   std::uint64_t memory_bytes = 1ull << 30;
-  // Processes and threads of the run together, bubblewrap's two included: RLIMIT_NPROC inside
+  // Processes and threads of the run together, bubblewrap's own included: RLIMIT_NPROC inside
   // the sandbox's user namespace, and the run's cgroup (pids.max) where there is one.
   int max_processes = 64;
   std::uint64_t max_file_bytes = 16ull << 20;   // largest file the code may write (RLIMIT_FSIZE)
@@ -60,8 +60,9 @@ struct SandboxRequest {
   std::string code;
   SandboxLimits limits;
   // Without bubblewrap the request fails, explaining how to fix it. With this set, the code
-  // runs with rlimits only (no filesystem, network or environment isolation beyond a cleared
-  // environment and a scratch directory), and the result says so in `note`.
+  // runs with rlimits (and the run's cgroup, where there is one) only: no filesystem, network
+  // or environment isolation beyond a cleared environment and a scratch directory on the
+  // host's disk, no system-call filter; the result says so in `note`.
   bool allow_unsandboxed = false;
   // The bubblewrap executable; empty means search PATH, then /usr/bin and /bin.
   std::string bwrap_path;
