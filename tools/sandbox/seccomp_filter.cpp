@@ -42,7 +42,9 @@ constexpr std::uint32_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_
                                           CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
 constexpr std::uint32_t kPersonaLinux = 0;           // PER_LINUX, nothing weakened
 constexpr std::uint32_t kPersonaQuery = 0xffffffff;  // reads the persona, changes nothing
-constexpr std::uint32_t kX32Bit = 0x40000000;        // __X32_SYSCALL_BIT
+#if defined(__x86_64__)
+constexpr std::uint32_t kX32Bit = 0x40000000;  // __X32_SYSCALL_BIT: the x32 ABI's calls
+#endif
 
 // Refused with EPERM. A call an architecture lacks (iopl on AArch64) is left out by the #ifdef.
 constexpr int kRefused[] = {
