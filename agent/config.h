@@ -95,9 +95,12 @@ struct FetchConfig {
   double timeout_s = 30;                   // one fetch, redirects included
 };
 
-// [sandbox]: the run_code tool.
+// [sandbox]: the run_code tool (tools/sandbox/sandbox.h: SandboxLimits).
 struct SandboxConfig {
   int memory_mb = 512;             // address space per process
+  int total_memory_mb = 1024;      // all processes of one run together, its /tmp and work folder files included (cgroup)
+  int max_processes = 64;          // processes and threads of one run together
+  int disk_mb = 256;               // size of the run's /tmp and of its work folder, each
   int cpu_s = 10;                  // CPU seconds per process
   bool allow_unsandboxed = false;  // run with rlimits only when bubblewrap is unavailable
 };

@@ -19,6 +19,9 @@ std::chrono::milliseconds to_ms(double seconds) {
 std::shared_ptr<tools::Tool> make_run_code(const Config& config) {
   tools::RunCodeOptions options;
   options.limits.address_space_bytes = static_cast<std::uint64_t>(config.sandbox.memory_mb) << 20;
+  options.limits.memory_bytes = static_cast<std::uint64_t>(config.sandbox.total_memory_mb) << 20;
+  options.limits.max_processes = config.sandbox.max_processes;
+  options.limits.disk_bytes = static_cast<std::uint64_t>(config.sandbox.disk_mb) << 20;
   options.limits.cpu_seconds = config.sandbox.cpu_s;
   options.allow_unsandboxed = config.sandbox.allow_unsandboxed;
   // The schema's largest timeout matches the registry's deadline for one call.

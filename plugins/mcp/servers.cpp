@@ -54,15 +54,19 @@ Result<std::unique_ptr<Transport>> open_transport(const asio::any_io_executor& e
     return std::unique_ptr<Transport>(std::move(*http));
   }
   StdioCommand command{server.command, server.args, server.env, server.name};
+  ContainedLine contained;  // holds the system-call filter until the server has started
   if (server.sandbox) {
     auto line = contained_command_line(
         ContainedCommand{server.command, server.args, server.sandbox_paths, server.env, server.sandbox_network, ""});
     if (!line) return Unexpected{line.error()};
-    command.program = line->front();
-    command.args.assign(line->begin() + 1, line->end());
+    contained = std::move(*line);
+    command.program = contained.argv.front();
+    command.args.assign(contained.argv.begin() + 1, contained.argv.end());
     command.env.clear();  // bwrap clears the environment; the server's own env is set inside
   }
-  auto stdio = StdioTransport::spawn(executor, std::move(command));
+  std::vector<std::pair<int, int>> pass_fds;
+  if (server.sandbox) pass_fds = {{contained.filter.get(), kContainedFilterFd}};
+  auto stdio = StdioTransport::spawn(executor, std::move(command), pass_fds);
   if (!stdio) return Unexpected{stdio.error()};
   return std::unique_ptr<Transport>(std::move(*stdio));
 }

@@ -48,7 +48,8 @@ struct StdioTransport::Pipes {
   Pipes(asio::any_io_executor ex, int in_fd, int out_fd, int err_fd) : in(ex, in_fd), out(ex, out_fd), err(ex, err_fd) {}
 };
 
-Result<std::unique_ptr<StdioTransport>> StdioTransport::spawn(asio::any_io_executor executor, StdioCommand command) {
+Result<std::unique_ptr<StdioTransport>> StdioTransport::spawn(asio::any_io_executor executor, StdioCommand command,
+                                                              const std::vector<std::pair<int, int>>& pass_fds) {
   const std::string name = command.name.empty() ? base_name(command.program) : command.name;
   // Writing to a server that has exited must be an error, not SIGPIPE ending Scout: sockets
   // have MSG_NOSIGNAL, pipes have only this. (The child gets SIGPIPE back at its default.)
@@ -91,6 +92,7 @@ Result<std::unique_ptr<StdioTransport>> StdioTransport::spawn(asio::any_io_execu
   posix_spawn_file_actions_adddup2(&actions, in[0], 0);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  for (const auto& [here, there] : pass_fds) posix_spawn_file_actions_adddup2(&actions, here, there);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);

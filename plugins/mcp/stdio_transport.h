@@ -47,8 +47,11 @@ struct StdioCommand {
 
 class StdioTransport final : public Transport {
  public:
-  // Starts the process. Fails (naming the program) when it cannot be started.
-  static Result<std::unique_ptr<StdioTransport>> spawn(asio::any_io_executor executor, StdioCommand command);
+  // Starts the process. Fails (naming the program) when it cannot be started. `pass_fds` are
+  // descriptors the child gets besides its stdin, stdout and stderr, as (descriptor here, number
+  // in the child); the caller keeps them and may close them once spawn() returns.
+  static Result<std::unique_ptr<StdioTransport>> spawn(asio::any_io_executor executor, StdioCommand command,
+                                                       const std::vector<std::pair<int, int>>& pass_fds = {});
   ~StdioTransport() override;  // kills the process tree if close() was not awaited
 
   const std::string& name() const override { return name_; }

@@ -56,6 +56,9 @@ TEST_CASE("without a config file every setting has its documented default", "[co
   CHECK(c->trace.dir == dir / ".local" / "state" / "scout" / "traces");
   CHECK_FALSE(c->fetch.allow_private_addresses);
   CHECK_FALSE(c->sandbox.allow_unsandboxed);
+  CHECK(c->sandbox.total_memory_mb == 1024);
+  CHECK(c->sandbox.max_processes == 64);
+  CHECK(c->sandbox.disk_mb == 256);
   CHECK(scout::agent::secret_values(*c).empty());
 }
 
@@ -132,6 +135,9 @@ timeout_s = 12
 
 [sandbox]
 memory_mb = 256
+total_memory_mb = 768
+max_processes = 20
+disk_mb = 32
 cpu_s = 5
 allow_unsandboxed = true
 
@@ -167,6 +173,9 @@ dir = "/var/tmp/traces"
   CHECK(c->fetch.max_bytes == 1048576);
   CHECK(c->fetch.timeout_s == 12.0);
   CHECK(c->sandbox.memory_mb == 256);
+  CHECK(c->sandbox.total_memory_mb == 768);
+  CHECK(c->sandbox.max_processes == 20);
+  CHECK(c->sandbox.disk_mb == 32);
   CHECK(c->sandbox.cpu_s == 5);
   CHECK(c->sandbox.allow_unsandboxed);
   CHECK(c->trace.dir == "/var/tmp/traces");

@@ -125,7 +125,8 @@ ToolOutput format_sandbox_result(const SandboxResult& r, double timeout_s) {
 
   Json structured{{"exit_code", r.exit_code},     {"term_signal", r.term_signal}, {"timed_out", r.timed_out},
                   {"killed_for", r.killed_for},   {"truncated", r.truncated},     {"sandboxed", r.sandboxed},
-                  {"wall_seconds", r.wall_seconds}, {"stdout", r.stdout_text},    {"stderr", r.stderr_text}};
+                  {"wall_seconds", r.wall_seconds}, {"stdout", r.stdout_text},    {"stderr", r.stderr_text},
+                  {"limits", r.limits_held}};
   // A program that failed is still a result the model reads; is_error tells the loop and the
   // trace that the call did not succeed.
   bool failed = r.exit_code != 0 || r.term_signal != 0 || r.timed_out || !r.killed_for.empty();

@@ -1,14 +1,15 @@
 // run_code: runs a short Python or Bash program in the code sandbox (tools/sandbox) and shows
-// the model its exit status, output and which limit ended it.
+// the model its exit status, output and which limit ended it; the structured result adds
+// `limits`, which limits held for the run (SandboxResult::limits_held).
 //
 // run_in_sandbox blocks for up to its wall limit, so each run goes to this tool's own worker
 // threads and the coroutine waits for it as an ordinary Asio operation: the io_context thread
 // is never blocked. When the call is cancelled the coroutine resumes at once with a "cancelled"
-// result; the program itself runs on until it ends or the sandbox's wall limit kills it, and its
-// output is dropped (the sandbox offers no way to stop a run early).
+// result, and the program is killed through SandboxRequest::cancel within ~20 ms; its output
+// is dropped.
 //
 // Lifetime: the io_context that runs invoke must outlive every run it started; the io_context
-// stays busy (run() does not return) until a cancelled run's program has ended, so that is
+// stays busy (run() does not return) until a cancelled run's worker has returned, so that is
 // automatic when the io_context is run to completion. Destroying the tool waits for runs in
 // progress to end.
 // Thread-safety: invoke may be called concurrently; runs beyond `worker_threads` queue.

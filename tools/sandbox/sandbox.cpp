@@ -1,12 +1,15 @@
-// run_in_sandbox: fork, set limits, exec bubblewrap (or the interpreter when unsandboxed), then
-// read the pipes with poll() until the program ends or the wall clock runs out.
+// run_in_sandbox: fork, join the run's cgroup, set limits, exec bubblewrap (or the interpreter
+// when unsandboxed), then read the pipes with poll() until the program ends or the wall clock
+// runs out.
 //
-//   scout (parent) ── fork ──> child: setsid, rlimits, drop to uid 65534 if root, exec bwrap
+//   scout (parent) ── fork ──> child: setsid, join cgroup, rlimits, drop to uid 65534 if root,
+//        │                       exec bwrap (fd 3 json status, 4 seccomp filter, 5 the program)
 //        │                       bwrap (outer) ── pid namespace ──> bwrap init (pid 1)
 //        │  stdout/stderr pipes                                       └─ bash shim: ulimit -u N
 //        │  json status pipe (fd 3)                                       └─ exec python3/bash
-//        └── timeout: SIGKILL the process group; --die-with-parent takes pid 1 down with the
-//            outer bwrap, and the kernel kills everything left in the pid namespace with it.
+//        └── timeout, output flood or the cgroup's OOM kill: SIGKILL the process group;
+//            --die-with-parent takes pid 1 down with the outer bwrap, and the kernel kills
+//            everything left in the pid namespace with it. The cgroup is removed last.
 #include "tools/sandbox/sandbox.h"
 
 #include <fcntl.h>
@@ -26,7 +29,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <vector>
+
+#include "tools/sandbox/bwrap_args.h"
+#include "tools/sandbox/cgroup.h"
+#include "tools/sandbox/seccomp_filter.h"
 
 namespace scout {
 namespace {
@@ -43,26 +51,13 @@ using Clock = std::chrono::steady_clock;
 // sharing this uid do not eat into each other's budget.
 constexpr uid_t kSandboxUid = 65534;  // "nobody" on Debian
 constexpr gid_t kSandboxGid = 65534;
-constexpr const char* kInnerHome = "/sandbox";
-constexpr const char* kPath = "PATH=/usr/local/bin:/usr/bin:/bin";
+// Descriptors bwrap is given in the child: --json-status-fd, --seccomp, --file (the program).
+constexpr int kStatusFd = 3, kFilterFd = 4, kProgramFd = 5;
 // Output beyond the cap is read and dropped so the writer never blocks; after this many times
 // the cap has been dropped, the program is stopped instead of being drained until the timeout.
 constexpr std::size_t kDrainFactor = 64;
 
-std::string find_executable(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = std::string(path ? path : "") + ":/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= dirs.size()) {
-    std::size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    std::string dir = dirs.substr(start, end - start);
-    if (!dir.empty() && access((dir + "/" + name).c_str(), X_OK) == 0) return dir + "/" + name;
-    start = end + 1;
-  }
-  return "";
-}
-
+// The scratch directory of an unsandboxed run (a sandboxed run's is a tmpfs that ends with it).
 // Code may chmod its directories to 0 to make cleanup fail; give the owner access back first.
 void remove_workdir(const fs::path& dir) {
   std::error_code ec;
@@ -88,15 +83,25 @@ bool contains(const std::string& haystack, const char* needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-// Names the limit that ended or broke the run. Signals and timeouts are certain; the rest is
-// read from what the interpreter printed (Python turns a failed allocation into MemoryError and
-// ignores SIGXFSZ, so a too-large write surfaces as "File too large").
-std::string classify(const SandboxResult& r, const SandboxLimits& lim, bool output_killed) {
+std::string mib(std::uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
+// What the run's cgroup saw; both false without one.
+struct CgroupVerdict {
+  bool memory = false;  // the kernel killed a process at the run's memory limit
+  bool tasks = false;   // a fork or thread failed at the run's process limit
+};
+
+// Names the limit that ended or broke the run. Signals, timeouts and the cgroup's counters are
+// certain; the rest is read from what the interpreter printed (Python turns a failed
+// allocation into MemoryError and ignores SIGXFSZ, so a too-large write surfaces as "File too
+// large", and a full tmpfs as "No space left on device").
+std::string classify(const SandboxResult& r, const SandboxLimits& lim, bool output_killed, CgroupVerdict cgroup) {
   std::string procs = "process limit (" + std::to_string(lim.max_processes) + ") reached";
-  bool fork_failed = contains(r.stderr_text, "Resource temporarily unavailable") ||
-                     contains(r.stderr_text, "BlockingIOError") ||
-                     contains(r.stderr_text, "fork: retry");
+  bool fork_failed = cgroup.tasks || contains(r.stderr_text, "Resource temporarily unavailable") ||
+                     contains(r.stderr_text, "BlockingIOError") || contains(r.stderr_text, "fork: retry") ||
+                     contains(r.stderr_text, "can't start new thread");
   if (r.cancelled) return "cancelled";
+  if (cgroup.memory) return "memory limit (" + mib(lim.memory_bytes) + " for the whole run)";
   if (r.timed_out) {
     std::string why = "wall-clock limit (" + seconds_text(lim.wall_seconds) + ")";
     return fork_failed ? why + "; " + procs : why;
@@ -106,12 +111,15 @@ std::string classify(const SandboxResult& r, const SandboxLimits& lim, bool outp
   if (r.term_signal == SIGXFSZ || contains(r.stderr_text, "File too large") ||
       contains(r.stderr_text, "File size limit exceeded"))
     return "file size limit (" + std::to_string(lim.max_file_bytes) + " bytes)";
+  if (r.sandboxed && contains(r.stderr_text, "No space left on device"))
+    return "disk limit (" + mib(lim.disk_bytes) + " each for /tmp and the working directory)";
   if (r.exit_code != 0 &&
       (contains(r.stderr_text, "MemoryError") || contains(r.stderr_text, "Cannot allocate memory") ||
        contains(r.stderr_text, "xmalloc")))
-    return "memory limit (" + std::to_string(lim.address_space_bytes >> 20) + " MiB address space)";
+    return "memory limit (" + mib(lim.address_space_bytes) + " address space)";
   if (r.term_signal == SIGKILL) return "killed by SIGKILL (CPU hard limit or out of memory)";
   if (fork_failed) return procs;
+  if (r.term_signal == SIGSYS) return "system-call filter (a call from a foreign ABI)";
   if (r.term_signal != 0) return std::string("terminated by signal ") + strsignal(r.term_signal);
   return "";
 }
@@ -124,6 +132,10 @@ struct ChildPlan {
   bool drop_uid = false;
   bool nproc_before_exec = false;
   SandboxLimits limits;
+  std::vector<int> cgroup_join_fds;  // cgroup.procs files to write "0" to; empty without a cgroup
+  // The child's descriptors 0, 1, 2, then kStatusFd, kFilterFd, kProgramFd: the descriptor
+  // here that becomes each, -1 for none.
+  int fds[6] = {-1, -1, -1, -1, -1, -1};
 };
 
 [[noreturn]] void child_fail(const char* what) {
@@ -135,26 +147,29 @@ struct ChildPlan {
   _exit(127);
 }
 
-// dup2 onto `to`, which exec must keep open: dup2 of a descriptor onto itself would leave
-// its close-on-exec flag set.
-bool move_fd(int from, int to) {
-  if (from == to) return fcntl(to, F_SETFD, 0) == 0;
-  return dup2(from, to) == to;
-}
-
 void set_limit(int resource, rlim_t soft, rlim_t hard) {
   rlimit rl{soft, hard};
   if (setrlimit(resource, &rl) != 0) child_fail("setrlimit");
 }
 
-[[noreturn]] void run_child(const ChildPlan& plan, char* const* argv, char* const* envp, int out,
-                            int err, int status, pid_t parent) {
+[[noreturn]] void run_child(const ChildPlan& plan, char* const* argv, char* const* envp, pid_t parent) {
   setsid();  // own process group, so the parent can kill(-pid) the whole tree
-  int devnull = open("/dev/null", O_RDONLY);
-  if (devnull < 0 || !move_fd(devnull, 0) || !move_fd(out, 1) || !move_fd(err, 2) ||
-      (status >= 0 && !move_fd(status, 3)))
-    child_fail("dup2");
-  close_range(status >= 0 ? 4 : 3, ~0u, 0);  // no other descriptor of ours leaks in
+  // Into the cgroup first, while still root where we are: everything started from here on is
+  // counted there.
+  for (int fd : plan.cgroup_join_fds)
+    if (write(fd, "0", 1) != 1) child_fail("joining the run's cgroup");
+  // Each descriptor is first copied above the targets, so that no dup2 overwrites a source
+  // still to be moved; dup2 clears close-on-exec on the copy exec keeps.
+  constexpr int n = sizeof plan.fds / sizeof plan.fds[0];
+  int high[n];
+  for (int i = 0; i < n; ++i) {
+    high[i] = plan.fds[i] < 0 ? -1 : fcntl(plan.fds[i], F_DUPFD_CLOEXEC, n);
+    if (plan.fds[i] >= 0 && high[i] < 0) child_fail("dup");
+  }
+  for (int i = 0; i < n; ++i) {
+    if (high[i] >= 0 ? dup2(high[i], i) != i : (close(i), false)) child_fail("dup2");
+  }
+  close_range(n, ~0u, 0);  // no other descriptor of ours leaks in
   const SandboxLimits& l = plan.limits;
   set_limit(RLIMIT_CPU, l.cpu_seconds, l.cpu_seconds + 1);  // SIGXCPU first, SIGKILL 1 s later
   set_limit(RLIMIT_AS, l.address_space_bytes, l.address_space_bytes);
@@ -173,24 +188,21 @@ void set_limit(int resource, rlim_t soft, rlim_t hard) {
   child_fail(argv[0]);
 }
 
-void add_system_mounts(std::vector<std::string>& a) {
-  a.insert(a.end(), {"--ro-bind", "/usr", "/usr"});
-  // Debian 12 has a merged /usr: /bin, /lib, ... are symlinks into it. Older layouts are real
-  // directories and get bound read-only instead.
-  for (const char* top : {"/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"}) {
-    std::error_code ec;
-    if (fs::is_symlink(top, ec)) {
-      a.insert(a.end(), {"--symlink", fs::read_symlink(top, ec).string(), top});
-    } else if (fs::is_directory(top, ec)) {
-      a.insert(a.end(), {"--ro-bind", top, top});
-    }
+// What held for the run beyond the per-process limits (SandboxResult::limits_held).
+std::string describe_limits(const SandboxLimits& lim, const RunCgroup* cgroup, const std::string& no_cgroup,
+                            bool sandboxed, bool sized, bool filtered) {
+  std::string text;
+  if (cgroup) {
+    text = "memory " + mib(lim.memory_bytes) + " and " + std::to_string(lim.max_processes) +
+           " processes for the whole run (" + cgroup->kind() + ")";
+  } else {
+    text = no_cgroup + ": memory is capped per process only (" + mib(lim.address_space_bytes) +
+           " address space), processes by RLIMIT_NPROC";
   }
-  // Only what the dynamic loader, Python and Debian's alternatives links need. No resolv.conf
-  // or hosts: there is no network, and name lookups should fail fast.
-  for (const char* f : {"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
-                        "/etc/alternatives", "/etc/localtime", "/etc/nsswitch.conf"}) {
-    a.insert(a.end(), {"--ro-bind-try", f, f});
-  }
+  if (!sandboxed) return text + "; no disk limit beyond " + mib(lim.max_file_bytes) + " per file";
+  text += sized ? "; /tmp and the working directory " + mib(lim.disk_bytes) + " each (tmpfs)"
+                : "; /tmp and the working directory unsized (this bwrap has no --size): each may take half of RAM";
+  return text + (filtered ? "; system-call filter" : "; no system-call filter on this architecture");
 }
 
 }  // namespace
@@ -199,7 +211,7 @@ Result<SandboxResult> run_in_sandbox(const SandboxRequest& request) {
   const SandboxLimits& lim = request.limits;
   const auto start = Clock::now();
   SandboxResult result;
-  std::string bwrap = request.bwrap_path.empty() ? find_executable("bwrap") : request.bwrap_path;
+  std::string bwrap = request.bwrap_path.empty() ? bwrap::find_executable("bwrap") : request.bwrap_path;
   bool sandboxed = !bwrap.empty() && access(bwrap.c_str(), X_OK) == 0;
   if (!sandboxed && !request.allow_unsandboxed) {
     return make_error(
@@ -209,44 +221,47 @@ Result<SandboxResult> run_in_sandbox(const SandboxRequest& request) {
   bool is_python = request.language == SandboxLanguage::python;
   std::string interpreter = is_python ? "/usr/bin/python3" : "/usr/bin/bash";
   if (access(interpreter.c_str(), X_OK) != 0) return make_error(interpreter + " is not installed");
+  const std::string script = is_python ? "main.py" : "main.sh";
+  std::vector<std::string> command = {interpreter};
+  if (is_python) command.push_back("-u");  // unbuffered: output printed before a kill survives
 
-  std::string tmpl = (fs::temp_directory_path() / "scout-sandbox-XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr)
-    return make_error("cannot create a sandbox directory: " + std::string(strerror(errno)));
-  const fs::path workdir = tmpl;
-  struct Cleanup {
-    fs::path dir;
-    ~Cleanup() { remove_workdir(dir); }
-  } cleanup{workdir};
-  std::string script = is_python ? "main.py" : "main.sh";
-  {
-    std::ofstream f(workdir / script, std::ios::binary);
-    f << request.code;
-    if (!f) return make_error("cannot write the program into " + workdir.string());
-  }
   ChildPlan plan;
   plan.limits = lim;
   plan.drop_uid = geteuid() == 0;
-  if (plan.drop_uid) {
-    if (chown(workdir.c_str(), kSandboxUid, kSandboxGid) != 0 ||
-        chown((workdir / script).c_str(), kSandboxUid, kSandboxGid) != 0)
-      return make_error("cannot hand the sandbox directory to uid 65534: " +
-                        std::string(strerror(errno)));
+  // Declared before anything that holds the run's processes, so it is removed after they end.
+  std::unique_ptr<RunCgroup> cgroup;
+  std::string no_cgroup;
+  if (auto made = RunCgroup::create({lim.memory_bytes, lim.max_processes})) {
+    cgroup = std::move(*made);
+    plan.cgroup_join_fds = cgroup->join_fds();
+  } else {
+    no_cgroup = made.error().message;
   }
-  std::vector<std::string> command = {interpreter};
-  if (is_python) command.push_back("-u");  // unbuffered: output printed before a kill survives
-  command.push_back(script);
-
+  ScopedFd program_fd, filter_fd;
+  std::unique_ptr<fs::path, void (*)(fs::path*)> workdir(nullptr, [](fs::path* dir) {
+    remove_workdir(*dir);
+    delete dir;
+  });
+  bool sized = false;
   if (sandboxed) {
-    std::string nproc = std::to_string(lim.max_processes);
-    plan.args = {bwrap, "--unshare-all", "--unshare-user", "--uid", "1000", "--gid", "1000",
-                 "--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop",
-                 "ALL", "--json-status-fd", "3", "--clearenv", "--setenv", "PATH",
-                 kPath + 5, "--setenv", "HOME", kInnerHome, "--setenv", "LANG", "C.UTF-8"};
-    add_system_mounts(plan.args);
+    auto program = sealed_memfd("scout-program", request.code);
+    if (!program) return make_error("cannot hand the program to the sandbox: " + program.error().message);
+    program_fd = std::move(*program);
+    if (seccomp_filter_supported()) {
+      auto filter = sandbox_seccomp_fd();
+      if (!filter) return make_error("cannot build the sandbox's system-call filter: " + filter.error().message);
+      filter_fd = std::move(*filter);
+    }
+    sized = bwrap::supports_size(bwrap);
+    plan.args = {bwrap, "--new-session", "--json-status-fd", std::to_string(kStatusFd)};
+    if (filter_fd.get() >= 0) plan.args.insert(plan.args.end(), {"--seccomp", std::to_string(kFilterFd)});
+    bwrap::add_isolation(plan.args);
+    bwrap::add_private_mounts(plan.args, sized ? lim.disk_bytes : 0);
+    bwrap::add_system_mounts(plan.args);
+    const std::string home = bwrap::kInnerHome;
+    const std::string nproc = std::to_string(lim.max_processes);
     plan.args.insert(plan.args.end(),
-                     {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind",
-                      workdir.string(), kInnerHome, "--chdir", kInnerHome,
+                     {"--file", std::to_string(kProgramFd), home + "/" + script, "--chdir", home,
                       // The root is a tmpfs bwrap made for the mount points; freeze it last.
                       "--remount-ro", "/", "--",
                       // The process limit is set here, inside the new user namespace, so the
@@ -254,21 +269,39 @@ Result<SandboxResult> run_in_sandbox(const SandboxRequest& request) {
                       "/usr/bin/bash", "-c", "ulimit -u " + nproc + " || exit 126; exec \"$@\"",
                       "scout-sandbox"});
     plan.args.insert(plan.args.end(), command.begin(), command.end());
-    plan.env = {kPath, std::string("HOME=") + kInnerHome, "LANG=C.UTF-8"};
+    plan.args.push_back(script);
+    plan.env = {std::string("PATH=") + bwrap::kPathValue, std::string("HOME=") + bwrap::kInnerHome,
+                "LANG=C.UTF-8"};
   } else {
-    // rlimits only. Dropping root still makes RLIMIT_NPROC count (all of uid 65534's processes).
+    // rlimits (and the cgroup) only, in a scratch directory on the host. Dropping root still
+    // makes RLIMIT_NPROC count (all of uid 65534's processes).
+    std::string tmpl = (fs::temp_directory_path() / "scout-sandbox-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr)
+      return make_error("cannot create a sandbox directory: " + std::string(strerror(errno)));
+    workdir.reset(new fs::path(tmpl));
+    {
+      std::ofstream f(*workdir / script, std::ios::binary);
+      f << request.code;
+      if (!f) return make_error("cannot write the program into " + workdir->string());
+    }
+    if (plan.drop_uid) {
+      if (chown(workdir->c_str(), kSandboxUid, kSandboxGid) != 0 ||
+          chown((*workdir / script).c_str(), kSandboxUid, kSandboxGid) != 0)
+        return make_error("cannot hand the sandbox directory to uid 65534: " + std::string(strerror(errno)));
+    }
     result.sandboxed = false;
     result.note = "bubblewrap not found: ran without a sandbox (rlimits only; the host's "
                   "filesystem and network were reachable)";
     plan.nproc_before_exec = plan.drop_uid;
-    if (!plan.drop_uid) {
+    if (!plan.drop_uid && !cgroup) {
       result.note += "; no process limit (RLIMIT_NPROC would count all of this user's processes)";
     }
     plan.args = command;
-    plan.args[1 + (is_python ? 1 : 0)] = (workdir / script).string();
-    plan.workdir = workdir.string();
-    plan.env = {kPath, "HOME=" + workdir.string(), "LANG=C.UTF-8"};
+    plan.args.push_back((*workdir / script).string());
+    plan.workdir = workdir->string();
+    plan.env = {std::string("PATH=") + bwrap::kPathValue, "HOME=" + workdir->string(), "LANG=C.UTF-8"};
   }
+  result.limits_held = describe_limits(lim, cgroup.get(), no_cgroup, sandboxed, sized, filter_fd.get() >= 0);
   std::vector<char*> argv, envp;
   for (auto& s : plan.args) argv.push_back(s.data());
   for (auto& s : plan.env) envp.push_back(s.data());
@@ -281,12 +314,16 @@ Result<SandboxResult> run_in_sandbox(const SandboxRequest& request) {
     for (int fd : {out[0], out[1], err[0], err[1], status[0], status[1]})
       if (fd >= 0) close(fd);
   };
+  ScopedFd devnull(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (devnull.get() < 0) return make_error("cannot open /dev/null: " + std::string(strerror(errno)));
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 ||
       (sandboxed && pipe2(status, O_CLOEXEC) != 0)) {
     std::string why = strerror(errno);
     close_pipes();
     return make_error("cannot create pipes: " + why);
   }
+  const int child_fds[] = {devnull.get(), out[1], err[1], status[1], filter_fd.get(), program_fd.get()};
+  std::copy(std::begin(child_fds), std::end(child_fds), plan.fds);
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) {
@@ -294,10 +331,12 @@ Result<SandboxResult> run_in_sandbox(const SandboxRequest& request) {
     close_pipes();
     return make_error("fork failed: " + why);
   }
-  if (pid == 0) run_child(plan, argv.data(), envp.data(), out[1], err[1], status[1], parent);
+  if (pid == 0) run_child(plan, argv.data(), envp.data(), parent);
   close(out[1]);
   close(err[1]);
   if (status[1] >= 0) close(status[1]);
+  program_fd.reset();
+  filter_fd.reset();
   // Only our read ends are non-blocking: a non-blocking stdout would surprise the program.
   for (int fd : {out[0], err[0], status[0]})
     if (fd >= 0) fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -337,6 +376,9 @@ Result<SandboxResult> run_in_sandbox(const SandboxRequest& request) {
       result.cancelled = true;
       kill_all();
     }
+    // The kernel killed one process at the run's memory limit (cgroup v1 picks one; v2 takes
+    // the group): stop the rest too, so the run ends now and says why.
+    if (!killed && !reaped && cgroup && cgroup->memory_limit_hit()) kill_all();
     // The program is gone but something still holds a pipe (only possible unsandboxed, or a
     // descendant that left the process group): stop waiting for it.
     if (reaped && now - std::max(reaped_at, killed_at) > std::chrono::milliseconds(500)) {
@@ -389,7 +431,7 @@ Result<SandboxResult> run_in_sandbox(const SandboxRequest& request) {
         "bubblewrap could not start the sandbox: " + result.stderr_text +
         "bwrap needs unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 "
         "and user.max_user_namespaces > 0, and no AppArmor or container policy blocking them; "
-        "a root caller runs bwrap as uid 65534 so that the process limit holds)");
+        "a root caller runs bwrap as uid 65534 so that the process limit holds) and seccomp");
   }
   if (WIFSIGNALED(wait_status)) {
     result.term_signal = WTERMSIG(wait_status);
@@ -402,43 +444,10 @@ Result<SandboxResult> run_in_sandbox(const SandboxRequest& request) {
     }
   }
   if (result.term_signal != 0) result.exit_code = -1;
-  result.killed_for = classify(result, lim, output_killed);
+  CgroupVerdict verdict;
+  if (cgroup) verdict = {cgroup->memory_limit_hit(), cgroup->task_limit_hit()};
+  result.killed_for = classify(result, lim, output_killed, verdict);
   return result;
-}
-
-
-Result<std::vector<std::string>> contained_command_line(const ContainedCommand& command) {
-  const std::string bwrap = command.bwrap_path.empty() ? find_executable("bwrap") : command.bwrap_path;
-  if (bwrap.empty() || access(bwrap.c_str(), X_OK) != 0)
-    return make_error("a sandboxed server needs bubblewrap (bwrap), which was not found: install it "
-                      "(apt-get install bubblewrap) or turn the server's sandbox off");
-  const std::string program =
-      command.program.find('/') == std::string::npos ? find_executable(command.program) : command.program;
-  if (program.empty() || access(program.c_str(), X_OK) != 0)
-    return make_error("the program '" + command.program + "' was not found or is not executable");
-  std::vector<std::string> a = {bwrap, "--unshare-all", "--unshare-user", "--uid", "1000", "--gid", "1000",
-                                "--hostname", "sandbox", "--die-with-parent", "--cap-drop", "ALL", "--clearenv",
-                                "--setenv", "PATH", kPath + 5, "--setenv", "HOME", kInnerHome, "--setenv", "LANG",
-                                "C.UTF-8"};
-  if (command.network) a.push_back("--share-net");
-  for (const auto& [name, value] : command.env) a.insert(a.end(), {"--setenv", name, value});
-  add_system_mounts(a);
-  if (command.network)
-    for (const char* f : {"/etc/resolv.conf", "/etc/hosts", "/etc/ssl", "/etc/ca-certificates"})
-      a.insert(a.end(), {"--ro-bind-try", f, f});
-  std::vector<std::string> visible = command.read_only_paths;
-  if (program.rfind("/usr/", 0) != 0) visible.push_back(program);
-  for (const std::string& path : visible) {
-    std::error_code ec;
-    const fs::path absolute = fs::absolute(path, ec);
-    if (ec || !fs::exists(absolute, ec))
-      return make_error("the sandbox path '" + path + "' does not exist");
-    a.insert(a.end(), {"--ro-bind", absolute.string(), absolute.string()});
-  }
-  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", kInnerHome, "--chdir",
-                     kInnerHome, "--remount-ro", "/", "--", program});
-  a.insert(a.end(), command.args.begin(), command.args.end());
-  return a;
 }
 
 }  // namespace scout

@@ -39,6 +39,8 @@ TEST_CASE("run_code runs a Python hello world and reports exit code and output",
   REQUIRE(out.structured);
   CHECK((*out.structured)["exit_code"] == 0);
   CHECK((*out.structured)["sandboxed"] == true);
+  // Which limits held (a cgroup or not, tmpfs sizes, the filter) is kept for the trace.
+  CHECK_THAT((*out.structured)["limits"].get<std::string>(), Catch::Contains("system-call filter"));
 }
 
 TEST_CASE("run_code reports a failing Bash program with its exit code and stderr", "[registry]") {
