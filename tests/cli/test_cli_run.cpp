@@ -252,6 +252,18 @@ TEST_CASE("scout run uses a native plugin's tool from the config; one that will 
   CHECK(run.tool_result == "4 words, 19 characters, 1 lines (19 bytes)");
 }
 
+TEST_CASE("scout run answers when its only MCP server exits as it starts", "[cli][run][mcp]") {
+  const fs::path dir = scratch("mcp-exits");
+  fs::create_directories(dir);
+  std::ofstream(dir / "scout.toml") << "[[plugins.mcp]]\nname = \"gone\"\ncommand = \"sh\"\nargs = [\"-c\", \"exit 0\"]\n";
+  ReplayServer server(R"({"responses": [{"content": "Done."}]})");
+  auto r = run_scout("run --remote " + server.base_url() + " -m m --tools '' --no-trace --config " +
+                     quote((dir / "scout.toml").string()) + " hi");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("MCP server 'gone' is unavailable") && Catch::Contains("Done."));
+}
+
 TEST_CASE("scout run refuses bad invocations with the documented exit codes", "[cli][run]") {
   CHECK(run_scout("run -m /nonexistent/model.gguf --effort extreme hi").exit_code == 2);
   CHECK(run_scout("run hi").exit_code == 2);  // no model configured
