@@ -1,5 +1,8 @@
 #include "agent/trace.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -31,8 +34,8 @@ Result<TraceWriter> TraceWriter::open(const std::string& path, std::vector<std::
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   if (const auto refused = not_a_regular_file(path))
     return make_error("trace " + path + ": " + *refused + " with --trace FILE or [trace] dir");
-  w.file_ = std::fopen(path.c_str(), "wb");
-  if (!w.file_)
+  w.fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (w.fd_ < 0)
     return make_error("trace " + path + ": cannot create the file (" + std::strerror(errno) +
                       "); choose another with --trace FILE or [trace] dir");
   w.path_ = path;
@@ -44,7 +47,7 @@ Result<TraceWriter> TraceWriter::open(const std::string& path, std::vector<std::
 TraceWriter TraceWriter::disabled() { return TraceWriter(); }
 
 TraceWriter::TraceWriter(TraceWriter&& other) noexcept
-    : file_(std::exchange(other.file_, nullptr)),
+    : fd_(std::exchange(other.fd_, -1)),
       path_(std::move(other.path_)),
       secrets_(std::move(other.secrets_)),
       failure_(std::move(other.failure_)),
@@ -52,8 +55,8 @@ TraceWriter::TraceWriter(TraceWriter&& other) noexcept
 
 TraceWriter& TraceWriter::operator=(TraceWriter&& other) noexcept {
   if (this != &other) {
-    if (file_) std::fclose(file_);
-    file_ = std::exchange(other.file_, nullptr);
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
     path_ = std::move(other.path_);
     secrets_ = std::move(other.secrets_);
     failure_ = std::move(other.failure_);
@@ -63,7 +66,7 @@ TraceWriter& TraceWriter::operator=(TraceWriter&& other) noexcept {
 }
 
 TraceWriter::~TraceWriter() {
-  if (file_) std::fclose(file_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 double TraceWriter::elapsed_ms() const {
@@ -76,7 +79,7 @@ std::string TraceWriter::redact(std::string text) const {
 }
 
 void TraceWriter::write(std::string_view type, ojson event) {
-  if (!file_) return;
+  if (fd_ < 0) return;
   ojson line = ojson::object();
   line["type"] = type;
   line["t_ms"] = static_cast<std::int64_t>(elapsed_ms());
@@ -84,10 +87,20 @@ void TraceWriter::write(std::string_view type, ojson event) {
   // Replace invalid UTF-8 (tool output may carry any bytes) rather than fail the event.
   std::string text = redact(line.dump(-1, ' ', false, ojson::error_handler_t::replace));
   text += '\n';
-  if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0) {
-    failure_ = "trace " + path_ + ": writing failed (" + std::strerror(errno) + "); tracing stopped";
-    std::fclose(file_);
-    file_ = nullptr;
+  // The whole line in one write(): buffered stdio would send a line longer than its buffer in
+  // pieces, and a kill between two of them would cut the line. A second write happens only when
+  // the kernel wrote part of the line (a full disk; a kill in the middle of a large write).
+  for (std::size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      failure_ = "trace " + path_ + ": writing failed (" + (n < 0 ? std::strerror(errno) : "nothing written") +
+                 "); tracing stopped";
+      ::close(fd_);
+      fd_ = -1;
+      return;
+    }
+    done += static_cast<std::size_t>(n);
   }
 }
 

@@ -1,7 +1,9 @@
-// The run trace: one JSON object per line (JSONL), written and flushed as each event happens,
-// so a run that is killed leaves a valid trace up to the kill (every line is a complete event;
-// the one being written when the process died is the only one that can be cut, and readers
-// skip a cut last line).
+// The run trace: one JSON object per line (JSONL), each event handed to the kernel in one
+// write() as it happens, so a run that is killed leaves a valid trace up to the kill: every line
+// is a complete event; the one being written when the process died is the only one that can be
+// cut (a write the kernel stops partway), and readers note a cut last line. The file is made
+// before the first event, so a run killed in between leaves it empty. Its descriptor is
+// close-on-exec: the programs a run starts (MCP servers, plugins' helpers) never hold it.
 //
 // Events (field "type"), in the order a run writes them:
 //   run_start    task, backend, tools, options, version, time (UTC, ISO 8601)
@@ -25,7 +27,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,11 +49,11 @@ class TraceWriter {
   TraceWriter& operator=(TraceWriter&&) noexcept;
   ~TraceWriter();
 
-  bool enabled() const { return file_ != nullptr; }
+  bool enabled() const { return fd_ >= 0; }
   const std::string& path() const { return path_; }
 
-  // Writes one event: `event` plus "type" and "t_ms", then flushes. A write failure (disk full)
-  // turns the writer off and is reported once by failed(); the run itself goes on.
+  // Writes one event: `event` plus "type" and "t_ms", as one line in one write(). A write failure
+  // (disk full) turns the writer off and is reported once by failed(); the run itself goes on.
   void write(std::string_view type, nlohmann::ordered_json event);
   const std::string& failed() const { return failure_; }
 
@@ -65,7 +66,7 @@ class TraceWriter {
  private:
   TraceWriter() = default;
 
-  std::FILE* file_ = nullptr;
+  int fd_ = -1;
   std::string path_;
   std::vector<std::string> secrets_;
   std::string failure_;
@@ -74,8 +75,9 @@ class TraceWriter {
 
 // A trace as a readable transcript for `scout trace FILE`: the task, each step's thinking
 // (prefixed), answer text, tool calls with arguments and results (shortened to
-// max_result_chars; 0: whole), timings and token counts, and the outcome. A cut last line is
-// noted, not an error; a line that is not JSON anywhere else is an error naming the line.
+// max_result_chars; 0: whole), timings and token counts, and the outcome. A cut last line and
+// an empty file (a run killed before its first event) are noted, not errors; a line that is not
+// JSON anywhere else is an error naming the line.
 struct TranscriptOptions {
   bool show_thinking = true;
   std::size_t max_result_chars = 2000;

@@ -152,7 +152,9 @@ Result<std::string> render_transcript(const std::string& path, const TranscriptO
     in.seekg(size - 1);
     cut_last = in.get() != '\n';
   }
-  if (lines.empty()) return make_error(path + ": the trace is empty");
+  // The writer makes the file before the run's first event: a run killed in that moment (while
+  // MCP servers start, say) leaves an empty trace, which is a trace of nothing, not a broken one.
+  if (lines.empty()) return std::string("(the trace is empty: the run was stopped before it wrote its first event)\n");
 
   Renderer renderer(options);
   for (std::size_t i = 0; i < lines.size(); ++i) {

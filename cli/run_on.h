@@ -12,7 +12,9 @@
 
 namespace scout::cli {
 
-// The coroutine's result, or nothing if the io_context ran out of work first.
+// The coroutine's result, or nothing if the io_context ran out of work first. Either way the
+// io_context is left ready to run more: running out of work stops it (say, when the only MCP
+// server exited), and a stopped io_context's run() returns at once, doing nothing.
 template <class T>
 std::optional<T> run_on(boost::asio::io_context& io, boost::asio::awaitable<T> op) {
   std::optional<T> out;
@@ -22,8 +24,10 @@ std::optional<T> run_on(boost::asio::io_context& io, boost::asio::awaitable<T> o
         result.emplace(co_await std::move(inner));
       }(std::move(op), out),
       boost::asio::detached);
+  if (io.stopped()) io.restart();
   while (!out && io.run_one()) {
   }
+  if (io.stopped()) io.restart();
   return out;
 }
 

@@ -98,6 +98,27 @@ TEST_CASE("a trace cut by a kill reads up to the cut, saying so", "[trace]") {
   std::filesystem::remove(path);
 }
 
+TEST_CASE("an empty trace, left by a run killed before its first event, reads as empty", "[trace]") {
+  const std::string path = temp_path("empty");
+  {
+    auto w = TraceWriter::open(path);
+    REQUIRE(w);
+  }
+  auto t = render_transcript(path, {});
+  REQUIRE(t);
+  CHECK_THAT(*t, Catch::Contains("the trace is empty: the run was stopped before it wrote its first event"));
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("a trace the disk refuses stops with a message naming the file, and the run goes on", "[trace]") {
+  auto w = TraceWriter::open("/dev/full");
+  REQUIRE(w);
+  w->write("run_start", ojson{{"task", "x"}});
+  CHECK(!w->enabled());
+  CHECK_THAT(w->failed(), Catch::Contains("trace /dev/full: writing failed (No space left on device)"));
+  w->write("run_end", ojson{{"status", "answered"}});  // a writer that failed writes nothing more
+}
+
 TEST_CASE("a trace without run_end says the run did not finish", "[trace]") {
   const std::string path = temp_path("unfinished");
   {

@@ -309,6 +309,39 @@ TEST_CASE("scout run uses a native plugin's tool from the config; one that will 
   CHECK(run.tool_result == "4 words, 19 characters, 1 lines (19 bytes)");
 }
 
+TEST_CASE("scout run answers when its only MCP server exits as it starts", "[cli][run][mcp]") {
+  const fs::path dir = scratch("mcp-exits");
+  fs::create_directories(dir);
+  std::ofstream(dir / "scout.toml") << "[[plugins.mcp]]\nname = \"gone\"\ncommand = \"sh\"\nargs = [\"-c\", \"exit 0\"]\n";
+  ReplayServer server(R"({"responses": [{"content": "Done."}]})");
+  auto r = run_scout("run --remote " + server.base_url() + " -m m --tools '' --no-trace --config " +
+                     quote((dir / "scout.toml").string()) + " hi");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("MCP server 'gone' is unavailable") && Catch::Contains("Done."));
+}
+
+TEST_CASE("the programs scout run starts do not hold its trace open", "[cli][run][trace]") {
+  // An MCP server from the config that lists the files it was given, then exits (and is left
+  // out of the run): scout's trace must not be among them, or the server could write into it.
+  const fs::path dir = scratch("trace-fd");
+  fs::create_directories(dir);
+  const fs::path listing = dir / "fds.txt";
+  const fs::path trace = dir / "run.jsonl";
+  fs::remove(listing);
+  std::ofstream(dir / "scout.toml") << "[[plugins.mcp]]\nname = \"fds\"\ncommand = \"sh\"\nargs = [\"-c\", \"ls -l /proc/$$/fd > "
+                                    << listing.string() << "\"]\n";
+  ReplayServer server(R"({"responses": [{"content": "Done."}]})");
+  auto r = run_scout("run --remote " + server.base_url() + " -m m --tools '' --config " +
+                     quote((dir / "scout.toml").string()) + " --trace " + quote(trace.string()) + " hi");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  const std::string fds = slurp(listing);
+  INFO(fds);
+  CHECK_THAT(fds, Catch::Contains("pipe:"));  // the listing was made: stdin and stdout are pipes
+  CHECK_THAT(fds, !Catch::Contains(trace.filename().string()));
+}
+
 TEST_CASE("scout run refuses bad invocations with the documented exit codes", "[cli][run]") {
   CHECK(run_scout("run -m /nonexistent/model.gguf --effort extreme hi").exit_code == 2);
   CHECK(run_scout("run hi").exit_code == 2);  // no model configured

@@ -33,34 +33,53 @@ CommandResult run_command(const std::string& command) {
 }
 
 BackgroundProcess::BackgroundProcess(const std::string& command, const std::string& log_path) : log_path_(log_path) {
+  // Built before fork: the child of a threaded test (servers run beside it) may only exec.
+  const std::string line = "exec " + command + " >" + shell_quote(log_path) + " 2>&1";
   pid_ = fork();
   if (pid_ == 0) {
     setpgid(0, 0);
-    const std::string line = "exec " + command + " >" + shell_quote(log_path) + " 2>&1";
     execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   if (pid_ > 0) setpgid(pid_, pid_);  // also here: no race with the child's own call
+  group_ = pid_;
 }
 
 BackgroundProcess::~BackgroundProcess() {
-  if (pid_ <= 0) return;
-  kill(-pid_, SIGTERM);
-  for (int i = 0; i < 200; ++i) {  // up to 2 s for a clean exit, then SIGKILL
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (pid_ > 0) {
+    kill(-group_, SIGTERM);
+    for (int i = 0; i < 200 && !exited(); ++i)  // up to 2 s for a clean exit, then SIGKILL
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  kill(-pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
+  if (group_ > 0) kill(-group_, SIGKILL);
+  if (pid_ > 0) waitpid(pid_, nullptr, 0);
 }
+
+bool BackgroundProcess::kill_now() {
+  if (exited()) return false;
+  kill(pid_, SIGKILL);
+  wait();
+  return WIFSIGNALED(status_) && WTERMSIG(status_) == SIGKILL;
+}
+
+bool BackgroundProcess::exited() {
+  if (pid_ <= 0) return true;
+  if (waitpid(pid_, &status_, WNOHANG) != pid_) return false;
+  pid_ = -1;
+  return true;
+}
+
+int BackgroundProcess::wait() {
+  if (pid_ > 0 && waitpid(pid_, &status_, 0) == pid_) pid_ = -1;
+  return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+}
+
+bool BackgroundProcess::group_alive() const { return group_ > 0 && kill(-group_, 0) == 0; }
 
 bool BackgroundProcess::wait_for_port(int port, std::chrono::milliseconds limit) {
   const auto until = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < until) {
-    if (pid_ <= 0 || waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      pid_ = -1;
-      return false;
-    }
+    if (exited()) return false;
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
