@@ -40,6 +40,10 @@ auto async_run_blocking(asio::thread_pool::executor_type worker, Fn fn, Token&& 
         auto cancel_slot = asio::get_associated_cancellation_slot(handler);
 
         struct State {
+          // A constructor, not aggregate initialization: make_shared's parenthesized aggregate
+          // initialization is C++20 that clang 14 (the fuzz preset's compiler) lacks.
+          State(Handler h, asio::executor_work_guard<decltype(io_ex)> w, decltype(cancel_slot) s)
+              : handler(std::move(h)), work(std::move(w)), slot(std::move(s)) {}
           Handler handler;
           asio::executor_work_guard<decltype(io_ex)> work;
           decltype(cancel_slot) slot;
