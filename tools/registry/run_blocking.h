@@ -40,16 +40,14 @@ auto async_run_blocking(asio::thread_pool::executor_type worker, Fn fn, Token&& 
         auto cancel_slot = asio::get_associated_cancellation_slot(handler);
 
         struct State {
-          // A constructor, not aggregate initialization: make_shared's parenthesized aggregate
-          // initialization is C++20 that clang 14 (the fuzz preset's compiler) lacks.
-          State(Handler h, asio::executor_work_guard<decltype(io_ex)> w, decltype(cancel_slot) s)
-              : handler(std::move(h)), work(std::move(w)), slot(std::move(s)) {}
           Handler handler;
           asio::executor_work_guard<decltype(io_ex)> work;
           decltype(cancel_slot) slot;
           std::atomic<bool> done{false};
         };
-        auto state = std::make_shared<State>(std::move(handler), asio::make_work_guard(io_ex), cancel_slot);
+        // Braces, not make_shared: make_shared needs C++20's parenthesized aggregate
+        // initialization, which clang 14 (the fuzz preset's compiler) lacks.
+        auto state = std::shared_ptr<State>(new State{std::move(handler), asio::make_work_guard(io_ex), cancel_slot});
 
         auto finish = [](const std::shared_ptr<State>& s, boost::system::error_code ec, std::optional<R> value) {
           if (s->done.exchange(true)) return;
