@@ -5,9 +5,9 @@
 // Input: the server's output, one JSON-RPC message per line, as the stdio transport frames it
 // (LineFramer, then parse_message; a line that is not a message ends the connection, as
 // StdioTransport does). A line holding only "~" ends a round: the messages of round k are
-// received once the client has sent k messages (or has nothing else to do), so responses can
-// meet the requests they answer (the client numbers them 1, 2, 3, ...). When the lines run out
-// the connection ends.
+// received once the client has sent more than k messages (or has nothing else to do), so
+// responses can meet the requests they answer (the client numbers them 1, 2, 3, ...). When the
+// lines run out the connection ends.
 //
 // The client does what `scout run` does with a server: initialize (server/discover, then the
 // initialize handshake when that fails), tools/list, one tools/call with a progress reporter,
@@ -71,7 +71,7 @@ class ScriptedTransport final : public mcp::Transport {
     if (script_->lines.empty()) co_return scout::make_error("MCP server 'scripted' closed its output");
     // Wait for the client to have sent enough, or to have nothing else to do (a bounded number
     // of turns of the executor), before the next round's messages arrive.
-    for (int turns = 0; script_->lines.front().second > script_->sent && turns < 64; ++turns)
+    for (int turns = 0; script_->lines.front().second >= script_->sent && turns < 64; ++turns)
       co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
     std::string line = std::move(script_->lines.front().first);
     script_->lines.pop_front();

@@ -46,9 +46,13 @@ else
   run=("$what")
 fi
 
-bash scripts/setup.sh
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz
+# SCOUT_FUZZ_SKIP_BUILD=1 uses the targets as built: for a second run beside one already going,
+# since two builds must not share build/fuzz at once.
+if [ "${SCOUT_FUZZ_SKIP_BUILD:-0}" != 1 ]; then
+  bash scripts/setup.sh
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz
+fi
 mkdir -p build/fuzz/logs
 
 # One run: the scratch corpus (seeded from the repository's), the target's dictionary, and the
