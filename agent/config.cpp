@@ -473,7 +473,10 @@ class ConfigReader {
       const std::size_t end = text.find('}', i + 2);
       if (end == std::string::npos) return make_error("unterminated ${ (write $${ for a literal ${)");
       const std::string var = text.substr(i + 2, end - i - 2);
-      if (!valid_env_name(var)) return make_error("'${" + var + "}' is not an environment variable name");
+      // Not quoted: what sits between the braces may be the secret itself, pasted in by mistake.
+      if (!valid_env_name(var))
+        return make_error("${...} holds something other than an environment variable name (letters, digits and '_', "
+                          "not starting with a digit); write $${ for a literal ${");
       const auto value = env_(var);
       if (!value) return make_error("the environment variable " + var + " is not set");
       out += *value;

@@ -13,6 +13,9 @@ namespace scout {
 
 template <class E>
 struct Unexpected {
+  // A constructor rather than aggregate initialization, so Unexpected(e) also compiles where
+  // C++20's parenthesized aggregate initialization is missing (clang 14, the fuzz preset's).
+  Unexpected(E e) : error(std::move(e)) {}  // NOLINT: implicit, as the aggregate was
   E error;
 };
 template <class E>

@@ -122,9 +122,15 @@ asio::awaitable<Result<Response>> McpClient::exchange(std::string method, Json p
     pending_.erase(id);
     co_return make_error(describe_failure(sent.error().message));
   }
-  pending->wake.expires_after(timeout);
-  const auto waited = co_await pending->wake.async_wait(asio::as_tuple(asio::use_awaitable));
-  const boost::system::error_code ec = std::get<0>(waited);
+  // The answer, or the loss of the connection, may have come before the wait below began (while
+  // the request was being sent, or even as the reader started): then there is nothing to wait
+  // for, and fail_all's or the reader's wake.cancel() found no wait to end.
+  if (!pending->response && !pending->failure && broken_) pending->failure = *broken_;
+  boost::system::error_code ec;
+  if (!pending->response && !pending->failure) {
+    pending->wake.expires_after(timeout);
+    ec = std::get<0>(co_await pending->wake.async_wait(asio::as_tuple(asio::use_awaitable)));
+  }
   pending_.erase(id);
   const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
   if (pending->response) {
@@ -325,7 +331,8 @@ asio::awaitable<Result<ServerInfo>> McpClient::initialize() {
   if (*discovered && options_.on_notification) {
     const Json& caps = (*discovered)->capabilities;
     const auto tools = caps.find("tools");
-    if (tools != caps.end() && tools->is_object() && tools->value("listChanged", false))
+    // Compared as JSON: a server's non-boolean there offers nothing (value(key, false) would throw).
+    if (tools != caps.end() && tools->is_object() && tools->value("listChanged", Json()) == true)
       asio::co_spawn(executor_, listen_loop(), asio::detached);
   }
   co_return std::move(*discovered);

@@ -27,11 +27,26 @@ std::vector<Json> choices(const Json& field) {
 
 std::string shown(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
+// A member of the server's JSON, which may have any shape: the member when `j` is an object that
+// has it, else `fallback` (nlohmann's value() throws on a non-object, and on a member whose type
+// is not the fallback's).
+Json member(const Json& j, const char* key, Json fallback = Json()) {
+  if (!j.is_object()) return fallback;
+  const auto it = j.find(key);
+  return it == j.end() ? fallback : *it;
+}
+
+// A string member, else `fallback`.
+std::string text(const Json& j, const char* key, std::string fallback = {}) {
+  const Json v = member(j, key);
+  return v.is_string() ? v.get<std::string>() : fallback;
+}
+
 // Reads one answer for a field typed `type`; nullopt with `problem` set when it does not parse.
 std::optional<Json> convert(const Json& field, const std::string& answer, std::string& problem) {
-  const std::string type = field.value("type", "string");
+  const std::string type = text(field, "type", "string");
   if (type == "array") {
-    const Json items = field.value("items", Json::object());
+    const Json items = member(field, "items", Json::object());
     const auto allowed = choices(items);
     Json out = Json::array();
     std::size_t start = 0;
@@ -101,34 +116,34 @@ std::vector<std::string> apply_elicitation_defaults(const Json& requested_schema
 }
 
 Json ask_on_terminal(const std::string& server, const Json& params, std::istream& in, std::ostream& out) {
-  const Json schema = params.value("requestedSchema", Json::object());
-  const Json props = schema.value("properties", Json::object());
+  const Json schema = member(params, "requestedSchema", Json::object());
+  const Json props = member(schema, "properties", Json::object());
   std::vector<std::string> required;
   if (const auto r = schema.find("required"); r != schema.end() && r->is_array())
     for (const Json& n : *r)
       if (n.is_string()) required.push_back(n);
-  out << "\nMCP server '" << server << "' asks: " << params.value("message", "(no message)") << "\n";
-  if (params.value("mode", "form") != "form") {
+  out << "\nMCP server '" << server << "' asks: " << text(params, "message", "(no message)") << "\n";
+  if (text(params, "mode", "form") != "form") {
     out << "(Scout answers form requests only; declined)\n";
     return decline_elicitation(params);
   }
   Json content = Json::object();
   std::string line;
   for (const auto& [name, field] : props.items()) {
-    if (!field.is_object()) continue;
+    if (!props.is_object() || !field.is_object()) continue;
     const bool is_required = std::find(required.begin(), required.end(), name) != required.end();
-    const auto allowed = choices(field.value("type", "") == "array" ? field.value("items", Json::object()) : field);
-    std::string label = field.value("title", name);
+    const auto allowed = choices(text(field, "type") == "array" ? member(field, "items", Json::object()) : field);
+    std::string label = text(field, "title", name);
     if (!allowed.empty()) {
       label += " (";
       for (std::size_t i = 0; i < allowed.size(); ++i) label += (i ? ", " : "") + std::to_string(i + 1) + "=" + shown(allowed[i]);
       label += ")";
-    } else if (field.value("type", "") == "boolean") {
+    } else if (text(field, "type") == "boolean") {
       label += " (y/n)";
     }
     if (field.contains("default")) label += " [" + shown(field["default"]) + "]";
     else if (!is_required) label += " [optional]";
-    if (const std::string d = field.value("description", ""); !d.empty()) out << "  " << d << "\n";
+    if (const std::string d = text(field, "description"); !d.empty()) out << "  " << d << "\n";
     for (int attempt = 0;; ++attempt) {
       out << "  " << label << ": " << std::flush;
       if (!std::getline(in, line)) {
@@ -137,7 +152,7 @@ Json ask_on_terminal(const std::string& server, const Json& params, std::istream
       }
       line = std::string(trim(line));
       if (line == "?") {
-        out << "  " << field.value("description", "(no description)") << "\n";
+        out << "  " << text(field, "description", "(no description)") << "\n";
         continue;
       }
       if (line.empty()) {
@@ -158,7 +173,8 @@ Json ask_on_terminal(const std::string& server, const Json& params, std::istream
     out << "  The answers do not fit what the server asked for: " << problems.front() << " — declined\n";
     return decline_elicitation(params);
   }
-  out << "  Send " << content.dump() << " to '" << server << "'? [Y/n] " << std::flush;
+  out << "  Send " << content.dump(-1, ' ', false, Json::error_handler_t::replace) << " to '" << server << "'? [Y/n] "
+      << std::flush;
   if (!std::getline(in, line)) return Json{{"action", "cancel"}};
   if (ascii_lower(trim(line)).rfind('n', 0) == 0) return decline_elicitation(params);
   return Json{{"action", "accept"}, {"content", content}};

@@ -76,7 +76,8 @@ struct HttpTransport::State {
     if (list == result.end() || !list->is_array()) return;
     Json kept = Json::array();
     for (Json& tool : *list) {
-      const std::string tool_name = tool.is_object() ? tool.value("name", "") : "";
+      const Json name_value = tool.is_object() ? tool.value("name", Json()) : Json();  // any shape: a server's
+      const std::string tool_name = name_value.is_string() ? name_value.get<std::string>() : "";
       const Json schema = tool.is_object() ? tool.value("inputSchema", Json::object()) : Json::object();
       if (const auto problem = header_annotation_problem(schema)) {
         notices.push_back("MCP server '" + name + "': tool '" + tool_name + "' left out: " + *problem);

@@ -67,7 +67,9 @@ std::string McpToolAdapter::description() const {
 
 tools::Json McpToolAdapter::parameters() const {
   tools::Json schema = tool_.input_schema;
-  if (!schema.is_object() || schema.value("type", "") != "object") schema = tools::Json{{"type", "object"}};
+  // The server's schema may be any shape: its "type" is compared as JSON (value(key, "") would
+  // throw on a non-string).
+  if (!schema.is_object() || schema.value("type", tools::Json()) != "object") schema = tools::Json{{"type", "object"}};
   schema.erase("$schema");  // draft markers mean nothing to the model
   return schema;
 }

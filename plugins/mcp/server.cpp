@@ -152,7 +152,8 @@ asio::awaitable<std::optional<Response>> ServerSession::listen(Request request, 
   const Json wanted = params.value("notifications", Json::object());
   // Only tool-list changes are Scout's to report (and its tools do not change while it serves).
   Json honored = Json::object();
-  if (wanted.is_object() && wanted.value("toolsListChanged", false) == true) honored["toolsListChanged"] = true;
+  // Compared as JSON: a client's non-boolean there asks for nothing (value(key, false) would throw).
+  if (wanted.is_object() && wanted.value("toolsListChanged", Json()) == true) honored["toolsListChanged"] = true;
   const std::string key = id_text(request.id);
   if (calls_.count(key))
     co_return error_response(request.id, error_code::invalid_request, "a request with id " + key + " is already in flight");

@@ -388,6 +388,15 @@ TEST_CASE("HTTP MCP servers take a url and headers whose ${VARIABLES} come from 
   CHECK_THAT(unknown_revision.error().message, Contains("'2024-01-01'") && Contains("2026-07-28") && Contains("2025-11-25"));
 }
 
+TEST_CASE("a ${...} that names no environment variable is refused without repeating what it holds", "[config][mcp]") {
+  // A token pasted between the braces by mistake must not reach the terminal through the error.
+  auto pasted = parse("[[plugins.mcp]]\nname = \"gh\"\nurl = \"https://x/mcp\"\n"
+                      "headers = { Authorization = \"Bearer ${sk-live-4f9a2b}\" }\n");
+  REQUIRE_FALSE(pasted);
+  CHECK_THAT(pasted.error().message, Contains("config.toml:4:") && Contains("environment variable name"));
+  CHECK_THAT(pasted.error().message, !Contains("sk-live-4f9a2b"));
+}
+
 TEST_CASE("native plugins are read from [[plugins.native]] paths, relative ones against the config's folder",
           "[config][native]") {
   auto c = parse("[[plugins.native]]\npath = \"plugins/word_stats.so\"\n\n[[plugins.native]]\npath = \"~/lib/b.so\"\n"

@@ -1,7 +1,10 @@
-// The SSRF guard's address classification (see http_client.h).
+// The SSRF guard: address classification (see http_client.h) and the vetting of a hop's
+// addresses (see client_detail.h).
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
+#include "tools/http/client_detail.h"
 #include "tools/http/http_client.h"
 
 namespace scout::tools::http {
@@ -108,5 +111,43 @@ std::optional<std::string> refused_address_reason(const asio::ip::address& addre
   if (!c->always && policy.allow_private) return std::nullopt;
   return c->reason;
 }
+
+namespace detail {
+
+std::optional<std::vector<asio::ip::address>> addresses_without_dns(const Url& url) {
+  if (auto numeric = parse_numeric_host(url.host)) return std::vector<asio::ip::address>{*numeric};
+  // A trailing dot only says the name is fully qualified: "localhost." is "localhost".
+  const std::string_view name =
+      url.host.ends_with('.') ? std::string_view(url.host).substr(0, url.host.size() - 1) : std::string_view(url.host);
+  // RFC 6761: always the loopback interface, never a DNS question.
+  if (name == "localhost" || name.ends_with(".localhost"))
+    return std::vector<asio::ip::address>{asio::ip::make_address("127.0.0.1"), asio::ip::make_address("::1")};
+  return std::nullopt;
+}
+
+HttpResult<std::vector<asio::ip::tcp::endpoint>> vetted_endpoints(const Url& url,
+                                                                  const std::vector<asio::ip::address>& addresses,
+                                                                  const AddressPolicy& policy) {
+  const auto& allowed = policy.allowed_hosts;
+  AddressPolicy effective = policy;
+  if (std::find(allowed.begin(), allowed.end(), url.host) != allowed.end())
+    effective.allow_private = true;  // the never-allowed kinds stay refused
+  const bool literal = parse_numeric_host(url.host).has_value();
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  for (const auto& a : addresses) {
+    if (auto reason = refused_address_reason(a, effective)) {
+      const std::string where = shown_url(url);
+      std::string msg = literal ? "refused to fetch " + where + ": " + a.to_string() + " is a " + *reason + " address"
+                                : "refused to fetch " + where + ": host " + url.host + " resolves to " + a.to_string() +
+                                      ", a " + *reason + " address";
+      msg += "; only public internet addresses may be fetched";
+      return Unexpected(make_http_error(ErrorKind::refused_address, std::move(msg)));
+    }
+    endpoints.emplace_back(a, url.port);
+  }
+  return endpoints;
+}
+
+}  // namespace detail
 
 }  // namespace scout::tools::http

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
@@ -24,6 +26,17 @@ std::string seconds_text(std::chrono::milliseconds d);  // "0.3 s"
 std::string shown_url(const Url& url);
 HttpError make_http_error(ErrorKind kind, std::string message);
 std::string_view find_header(const std::vector<Header>& headers, std::string_view name);
+
+// The first step of a hop, without I/O (address_policy.cpp):
+// The addresses a URL's host stands for without a DNS question — an IP literal's own address,
+// loopback for "localhost" and "*.localhost" (RFC 6761) — or nullopt for a name to look up.
+std::optional<std::vector<asio::ip::address>> addresses_without_dns(const Url& url);
+// The endpoints the hop connects to: every address, vetted by the SSRF guard under `policy`
+// (a host in policy.allowed_hosts may be private, never one of the kinds refused under any
+// policy). One refused address refuses the hop, with a message naming it.
+HttpResult<std::vector<asio::ip::tcp::endpoint>> vetted_endpoints(const Url& url,
+                                                                  const std::vector<asio::ip::address>& addresses,
+                                                                  const AddressPolicy& policy);
 
 // What one hop produced: a response, or a redirect to follow.
 struct HopOutcome {

@@ -48,6 +48,8 @@ class ResponseParser final : public bhttp::basic_parser<false> {
   void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int, error_code&) override {}
   void on_response_impl(int code, beast::string_view reason_phrase, int version, error_code& ec) override {
     if (version != 10 && version != 11) ec = bhttp::error::bad_version;
+    // Beast reads any three digits; a status is 100-999 (its first digit says its class).
+    if (code < 100) ec = bhttp::error::bad_status;
     status = code;
     reason = std::string(reason_phrase);
   }
@@ -193,6 +195,9 @@ asio::awaitable<HttpResult<HopOutcome>> exchange(Stream& stream, const Url& url,
         if (streaming && st.on_head && *st.on_head) (*st.on_head)(response);
         parser->on_body = on_raw_body;
         parser->eager(true);
+        // A response without a body (HEAD, 1xx, 204, 304) is complete with its header: bytes
+        // after it in the same read are not this response's, and the parser takes no more.
+        if (parser->is_done()) break;
         continue;  // parse whatever body bytes are already buffered
       }
       if (parser->is_done()) break;

@@ -168,14 +168,7 @@ Resolved blocking_resolve(const std::string& host) {
 }  // namespace
 
 asio::awaitable<HttpResult<std::vector<asio::ip::address>>> Client::Impl::resolve(const Url& url, FetchState& st) {
-  if (auto numeric = parse_numeric_host(url.host)) co_return std::vector<asio::ip::address>{*numeric};
-  // A trailing dot only says the name is fully qualified: "localhost." is "localhost".
-  const std::string_view name =
-      url.host.ends_with('.') ? std::string_view(url.host).substr(0, url.host.size() - 1) : std::string_view(url.host);
-  if (name == "localhost" || name.ends_with(".localhost")) {
-    // RFC 6761: always the loopback interface, never a DNS question.
-    co_return std::vector<asio::ip::address>{asio::ip::make_address("127.0.0.1"), asio::ip::make_address("::1")};
-  }
+  if (auto known = addresses_without_dns(url)) co_return std::move(*known);
   if (st.options.test_resolver) {
     auto addresses = st.options.test_resolver(url.host);
     if (addresses.empty())
@@ -213,29 +206,16 @@ asio::awaitable<HttpResult<HopOutcome>> Client::Impl::hop(const Url& url, const 
   // 1. Addresses, each vetted by the SSRF guard; only these are connected to.
   auto addresses = co_await resolve(url, st);
   if (!addresses) co_return Unexpected(addresses.error());
-  const auto& allowed = st.options.address_policy.allowed_hosts;
-  const bool host_allowed = std::find(allowed.begin(), allowed.end(), url.host) != allowed.end();
-  AddressPolicy policy = st.options.address_policy;
-  if (host_allowed) policy.allow_private = true;  // the never-allowed kinds stay refused
+  auto endpoints = vetted_endpoints(url, *addresses, st.options.address_policy);
+  if (!endpoints) co_return Unexpected(endpoints.error());
   const bool literal = parse_numeric_host(url.host).has_value();
-  std::vector<tcp::endpoint> endpoints;
-  for (const auto& a : *addresses) {
-    if (auto reason = refused_address_reason(a, policy)) {
-      std::string msg = literal ? "refused to fetch " + where + ": " + a.to_string() + " is a " + *reason + " address"
-                                : "refused to fetch " + where + ": host " + url.host + " resolves to " + a.to_string() +
-                                      ", a " + *reason + " address";
-      msg += "; only public internet addresses may be fetched";
-      co_return Unexpected(make_http_error(ErrorKind::refused_address, std::move(msg)));
-    }
-    endpoints.emplace_back(a, url.port);
-  }
 
   // 2. Connect (TCP, then TLS), within the connect timeout.
   const auto connect_start = Clock::now();
   beast::tcp_stream tcp_stream(executor);
   Expiry expiry = expiry_for(st, st.options.connect_timeout);
   tcp_stream.expires_after(expiry.duration);
-  auto [cec, connected] = co_await tcp_stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+  auto [cec, connected] = co_await tcp_stream.async_connect(*endpoints, asio::as_tuple(asio::use_awaitable));
   (void)connected;
   if (cec) {
     if (cec == beast::error::timeout) {

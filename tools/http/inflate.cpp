@@ -56,11 +56,13 @@ bool Inflater::run(std::string_view input, const Output& out) {
     zs_.avail_out = sizeof buf;
     const int ret = inflate(&zs_, Z_NO_FLUSH);
     const std::size_t produced = sizeof buf - zs_.avail_out;
+    // What was decoded before any corruption goes out first: a consumer that stops within it
+    // never reaches the corruption, however the input was cut into pieces.
+    if (produced > 0 && !out(std::string_view(buf, produced))) return true;  // the consumer stopped
     if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
       error_ = zs_.msg != nullptr ? zs_.msg : "corrupt compressed data";
       return false;
     }
-    if (produced > 0 && !out(std::string_view(buf, produced))) return true;  // the consumer stopped
     if (ret == Z_STREAM_END) {
       if (format_ == Format::gzip && zs_.avail_in == 0) {
         between_members_ = true;  // another member may follow in the next piece

@@ -43,6 +43,12 @@ std::vector<SseEvent> SseParser::feed(std::string_view bytes) {
       continue;
     }
     line_.append(bytes.substr(start, i - start));
+    // Checked here too, not only for the unfinished line at the end of a chunk: a long line that
+    // arrives whole in one chunk fails the stream just as it does spread over several.
+    if (line_.size() > max_event_bytes_) {
+      fail_long_line();
+      return out;
+    }
     process_line(line_, out);
     line_.clear();
     if (failed()) return out;
@@ -50,8 +56,13 @@ std::vector<SseEvent> SseParser::feed(std::string_view bytes) {
     start = i + 1;
   }
   line_.append(bytes.substr(start));
-  if (line_.size() > max_event_bytes_) error_ = "server-sent event line longer than " + std::to_string(max_event_bytes_) + " bytes";
+  if (line_.size() > max_event_bytes_) fail_long_line();
   return out;
+}
+
+void SseParser::fail_long_line() {
+  error_ = "server-sent event line longer than " + std::to_string(max_event_bytes_) + " bytes";
+  line_.clear();
 }
 
 void SseParser::process_line(std::string_view line, std::vector<SseEvent>& out) {

@@ -50,6 +50,7 @@ class SseParser {
 
  private:
   void process_line(std::string_view line, std::vector<SseEvent>& out);
+  void fail_long_line();
 
   std::size_t max_event_bytes_;
   std::string line_;             // the current, unfinished line

@@ -35,12 +35,16 @@ bool matches_type(const std::string& type, const Json& v) {
   return true;  // an unknown type name constrains nothing rather than rejecting every call
 }
 
+// JSON text for messages. Strings that are not UTF-8 (arguments the in-thought protocol takes
+// from raw model output) get U+FFFD rather than making dump() throw.
+std::string json_text(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 std::string type_list(const Json& type) {
   if (type.is_string()) return type.get<std::string>();
   std::string out;
   for (std::size_t i = 0; i < type.size(); ++i) {
     if (i) out += i + 1 == type.size() ? " or " : ", ";
-    out += type[i].is_string() ? type[i].get<std::string>() : type[i].dump();
+    out += type[i].is_string() ? type[i].get<std::string>() : json_text(type[i]);
   }
   return out;
 }
@@ -48,8 +52,6 @@ std::string type_list(const Json& type) {
 std::string article(const std::string& word) {
   return (!word.empty() && std::string("aeiou").find(word[0]) != std::string::npos) ? "an" : "a";
 }
-
-std::string number_text(const Json& n) { return n.dump(); }
 
 std::string count_text(std::size_t n, const char* noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
@@ -91,12 +93,12 @@ class Validator {
       for (const auto& allowed : *e) found = found || allowed == v;
       if (!found) {
         std::string list;
-        for (const auto& allowed : *e) list += (list.empty() ? "" : ", ") + allowed.dump();
+        for (const auto& allowed : *e) list += (list.empty() ? "" : ", ") + json_text(allowed);
         fail(path, "must be one of " + list + ", got " + describe_json_value(v));
       }
     }
     if (auto c = schema.find("const"); c != schema.end() && *c != v)
-      fail(path, "must be " + c->dump() + ", got " + describe_json_value(v));
+      fail(path, "must be " + json_text(*c) + ", got " + describe_json_value(v));
 
     if (v.is_number()) check_number(schema, v, path);
     if (v.is_string()) check_string(schema, v, path);
@@ -116,13 +118,13 @@ class Validator {
       return it != schema.end() && it->is_number() ? &*it : nullptr;
     };
     if (const Json* m = bound("minimum"); m && d < m->get<double>())
-      fail(path, "must be at least " + number_text(*m) + ", got " + v.dump());
+      fail(path, "must be at least " + json_text(*m) + ", got " + json_text(v));
     if (const Json* m = bound("maximum"); m && d > m->get<double>())
-      fail(path, "must be at most " + number_text(*m) + ", got " + v.dump());
+      fail(path, "must be at most " + json_text(*m) + ", got " + json_text(v));
     if (const Json* m = bound("exclusiveMinimum"); m && d <= m->get<double>())
-      fail(path, "must be greater than " + number_text(*m) + ", got " + v.dump());
+      fail(path, "must be greater than " + json_text(*m) + ", got " + json_text(v));
     if (const Json* m = bound("exclusiveMaximum"); m && d >= m->get<double>())
-      fail(path, "must be less than " + number_text(*m) + ", got " + v.dump());
+      fail(path, "must be less than " + json_text(*m) + ", got " + json_text(v));
   }
 
   void check_string(const Json& schema, const Json& v, const std::string& path) {
@@ -193,7 +195,7 @@ std::string describe_json_value(const Json& value) {
   std::string type;
   switch (value.type()) {
     case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return "boolean " + value.dump();
+    case Json::value_t::boolean: return "boolean " + json_text(value);
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned: type = "integer"; break;
     case Json::value_t::number_float: type = "number"; break;
@@ -202,8 +204,13 @@ std::string describe_json_value(const Json& value) {
     case Json::value_t::object: return "an object";
     default: return "a value of unsupported type";
   }
-  std::string text = value.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  std::string text = json_text(value);
+  if (text.size() > 40) {
+    // Cut at a character boundary: the description goes into messages that must stay UTF-8.
+    std::size_t cut = 37;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "...";
+  }
   return type + " " + text;
 }
 

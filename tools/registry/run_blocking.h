@@ -45,7 +45,9 @@ auto async_run_blocking(asio::thread_pool::executor_type worker, Fn fn, Token&& 
           decltype(cancel_slot) slot;
           std::atomic<bool> done{false};
         };
-        auto state = std::make_shared<State>(std::move(handler), asio::make_work_guard(io_ex), cancel_slot);
+        // Braces, not make_shared: make_shared needs C++20's parenthesized aggregate
+        // initialization, which clang 14 (the fuzz preset's compiler) lacks.
+        auto state = std::shared_ptr<State>(new State{std::move(handler), asio::make_work_guard(io_ex), cancel_slot});
 
         auto finish = [](const std::shared_ptr<State>& s, boost::system::error_code ec, std::optional<R> value) {
           if (s->done.exchange(true)) return;

@@ -43,6 +43,19 @@ TEST_CASE("accepted elicitation content gets every default the schema gives, typ
   CHECK_THAT(bad[0], Contains("content.age"));
 }
 
+TEST_CASE("a server's elicitation of any shape is answered on the terminal, never thrown on", "[mcp][elicitation]") {
+  for (const char* params : {R"([1, 2])", R"({"message": 3, "mode": 4, "requestedSchema": []})",
+                             R"({"requestedSchema": {"properties": {"a": {"type": 5, "title": [], "description": {}},
+                                 "b": {"type": "array", "items": "x"}}, "required": "a"}})"}) {
+    INFO(params);
+    std::istringstream in("1\ny\n\ny\n");
+    std::ostringstream out;
+    Json result;
+    REQUIRE_NOTHROW(result = ask_on_terminal("odd", Json::parse(params), in, out));
+    CHECK(result["action"] == "accept");
+  }
+}
+
 TEST_CASE("a terminal user answers field by field, keeps defaults with an empty line and confirms", "[mcp][elicitation]") {
   const Json params = {{"message", "Who are you?"}, {"requestedSchema", defaults_schema()}};
   SECTION("answers, defaults and a choice by number") {

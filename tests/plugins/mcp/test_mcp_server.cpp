@@ -416,6 +416,25 @@ TEST_CASE("subscriptions/listen is acknowledged first and stays open until cance
   CHECK(session.calls_in_flight() == 0);
 }
 
+TEST_CASE("subscriptions/listen with a toolsListChanged that is not a boolean is acknowledged, honoring nothing",
+          "[mcp_server][mcp_stateless]") {
+  Fixture f;
+  ServerSession session(f.registry, f.options);
+  std::vector<Notification> sent;
+  when(f.io, [&] { return !sent.empty(); }, [&] {
+    session.handle_notification(Notification{"notifications/cancelled", Json{{"requestId", 7}}});
+  });
+  std::optional<Response> r;
+  REQUIRE_NOTHROW(r = f.send(session,
+                             Request{RequestId{std::int64_t{7}}, "subscriptions/listen",
+                                     with_meta(Json{{"notifications", {{"toolsListChanged", "yes"}}}})},
+                             [&](const Notification& n) { sent.push_back(n); }));
+  CHECK_FALSE(r);
+  REQUIRE(sent.size() == 1);
+  CHECK((*sent[0].params)["notifications"] == Json::object());
+  CHECK(session.calls_in_flight() == 0);
+}
+
 TEST_CASE("the stdio server answers each line, reports malformed lines with a null id, and finishes calls at the end",
           "[mcp_server]") {
   Fixture f;

@@ -388,6 +388,28 @@ TEST_CASE("tools with broken x-mcp-header annotations are left out with a warnin
   CHECK(call.header("Mcp-Param-Sql").empty());
 }
 
+TEST_CASE("a listed tool whose name is not a string is dropped, and the rest of the list still arrives",
+          "[mcp][mcp_stateless]") {
+  StatelessServer server([&](const Json& msg, const HttpExchange&, RawConnection& conn) {
+    const Json object_schema = {{"type", "object"}};
+    if (msg["method"] == "tools/list")
+      return server.reply(conn, 200,
+                          rpc_result(msg, {{"tools", Json::array({Json{{"name", 5}, {"inputSchema", object_schema}},
+                                                                  Json{{"name", "ok"}, {"inputSchema", object_schema}}})}}));
+    server.reply(conn, 200, rpc_result(msg, text_result("ok")));
+  });
+  asio::io_context io;
+  ClientOptions options;
+  options.request_timeout = std::chrono::seconds(20);  // only a guard: the answer comes at once
+  McpClient client = http_client(io, server.url(), options);
+  REQUIRE(run(io, client.initialize()));
+  auto tools = run(io, client.list_tools());
+  REQUIRE(tools);
+  REQUIRE(tools->size() == 1);
+  CHECK(tools->front().name == "ok");
+  close(io, client);
+}
+
 TEST_CASE("a stateless server's list changes arrive on the subscriptions/listen stream Scout keeps open",
           "[mcp][mcp_stateless]") {
   std::atomic<bool> listened{false};

@@ -182,7 +182,8 @@ TEST_CASE("hostile: a chunked stream cut before its last chunk is an error", "[h
 
 TEST_CASE("hostile: a malformed status line is a protocol error", "[http][hostile]") {
   for (const char* reply : {"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n", "SSH-2.0-OpenSSH_9.2\r\n\r\n",
-                            "HTTP/9.9 200 OK\r\n\r\n", "<html>no status line</html>\r\n\r\n"}) {
+                            "HTTP/9.9 200 OK\r\n\r\n", "<html>no status line</html>\r\n\r\n",
+                            "HTTP/1.1 050 Continue\r\nContent-Length: 0\r\n\r\n"}) {
     INFO(reply);
     LocalHttpServer server([&](const HttpExchange&, RawConnection& conn) {
       conn.write(reply);
@@ -228,6 +229,33 @@ TEST_CASE("hostile: endless interim 1xx responses are a protocol error", "[http]
     }
   });
   check_error(fetch(server.url("/"), local_options()), ErrorKind::protocol, "127.0.0.1", {"interim"});
+}
+
+TEST_CASE("hostile: bytes after a response that has no body (HEAD, 101, 204) are ignored, not an error",
+          "[http][hostile]") {
+  // Each response arrives in one write, so its extra bytes come in the same read as its header.
+  LocalHttpServer server([](const HttpExchange& req, RawConnection& conn) {
+    if (req.target == "/head") {
+      conn.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+    } else if (req.target == "/101") {
+      conn.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello");
+    } else {
+      conn.write("HTTP/1.1 204 No Content\r\n\r\nstray body");
+    }
+  });
+  Request head;
+  head.method = "HEAD";
+  auto h = fetch(server.url("/head"), local_options(), head);
+  REQUIRE(h);
+  CHECK(h->status == 200);
+  CHECK(h->body.empty());
+  auto upgraded = fetch(server.url("/101"));
+  REQUIRE(upgraded);
+  CHECK(upgraded->status == 101);
+  auto nc = fetch(server.url("/204"));
+  REQUIRE(nc);
+  CHECK(nc->status == 204);
+  CHECK(nc->body.empty());
 }
 
 TEST_CASE("hostile: a redirect loop is stopped", "[http][hostile]") {

@@ -139,3 +139,19 @@ TEST_CASE("sse: an endless line or event fails the parser instead of growing", "
   for (int i = 0; i < 20 && !q.failed(); ++i) (void)q.feed("data: " + std::string(100, 'b') + "\n");
   CHECK(q.failed());
 }
+
+TEST_CASE("sse: a line over the limit fails the parser also when it arrives whole in one chunk", "[sse][hostile]") {
+  // Fed whole, as fed byte by byte: the chunking never decides whether a stream fails.
+  const std::string stream = "data: first\n\nevent: " + std::string(40, 'e') + "\ndata: second\n\n";
+  SseParser whole(32);
+  const auto events = whole.feed(stream);
+  CHECK(whole.failed());
+  CHECK_THAT(whole.error(), Catch::Contains("longer than 32 bytes"));
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].data == "first");
+  SseParser bytewise(32);
+  std::size_t count = 0;
+  for (char c : stream) count += bytewise.feed(std::string_view(&c, 1)).size();
+  CHECK(bytewise.failed());
+  CHECK(count == 1);
+}

@@ -184,3 +184,25 @@ TEST_CASE("Length and count limits written as C++ integers are enforced", "[regi
   CHECK(v[0].path == "arguments.code");
   CHECK(v[1].path == "arguments.ids");
 }
+
+TEST_CASE("A string that is not UTF-8 is described with replacement characters, not an exception", "[registry]") {
+  // The in-thought protocol builds arguments from raw model output, which need not be UTF-8.
+  const Json schema = Json::parse(R"({"type": "object", "properties": {"query": {"enum": ["a", "b"]}, "n": {"const": 1}}})");
+  Json args = {{"query", "caf\xff\xfe"}, {"n", "\xc3"}};
+  std::vector<scout::tools::SchemaViolation> v;
+  REQUIRE_NOTHROW(v = validate_and_apply_defaults(schema, args));
+  INFO(messages_of(v));
+  REQUIRE(v.size() == 2);
+  CHECK_THAT(v[0].message, Catch::Contains("caf\xef\xbf\xbd"));  // U+FFFD
+  CHECK_THAT(v[1].message, Catch::Contains("must be 1"));
+  CHECK_NOTHROW(Json(v[0].message).dump());
+  CHECK_NOTHROW(Json(v[1].message).dump());
+}
+
+TEST_CASE("A long value's description is cut at a character boundary, so messages stay UTF-8", "[registry]") {
+  // The cut at 37 bytes falls inside the two bytes of "é" unless it steps back.
+  const std::string text = std::string(35, 'a') + "\xc3\xa9" + std::string(10, 'b');
+  const std::string description = scout::tools::describe_json_value(Json(text));
+  CHECK(description == "string \"" + std::string(35, 'a') + "...");
+  CHECK_NOTHROW(Json(description).dump());
+}
