@@ -1,5 +1,8 @@
 // The JSONL trace: redaction, robustness to a killed run, and the readable transcript.
 #include <catch2/catch.hpp>
+#include <sys/resource.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -111,12 +114,31 @@ TEST_CASE("an empty trace, left by a run killed before its first event, reads as
 }
 
 TEST_CASE("a trace the disk refuses stops with a message naming the file, and the run goes on", "[trace]") {
-  auto w = TraceWriter::open("/dev/full");
+  // A file-size limit makes the disk refuse a regular file the way a full one does (EFBIG
+  // instead of ENOSPC), without needing a full filesystem.
+  const std::string path = temp_path("refused");
+  struct rlimit before {};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &before) == 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  auto w = TraceWriter::open(path);
   REQUIRE(w);
-  w->write("run_start", ojson{{"task", "x"}});
+  struct rlimit tiny = before;
+  tiny.rlim_cur = 16;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &tiny) == 0);
+  w->write("run_start", ojson{{"task", "a task longer than sixteen bytes"}});
+  ::setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, old_handler);
   CHECK(!w->enabled());
-  CHECK_THAT(w->failed(), Catch::Contains("trace /dev/full: writing failed (No space left on device)"));
+  CHECK_THAT(w->failed(), Catch::Contains("trace " + path + ": writing failed (File too large)"));
   w->write("run_end", ojson{{"status", "answered"}});  // a writer that failed writes nothing more
+  CHECK(slurp(path).find("run_end") == std::string::npos);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("a trace aimed at a device is refused before the run starts, naming the path", "[trace]") {
+  auto w = TraceWriter::open("/dev/full");
+  REQUIRE(!w);
+  CHECK_THAT(w.error().message, Catch::Contains("trace /dev/full: a character device, not a regular file"));
 }
 
 TEST_CASE("a trace without run_end says the run did not finish", "[trace]") {
