@@ -294,7 +294,7 @@ class ConfigReader {
     }
     if (!model_path_.empty()) c.model.path = model_path_.string();
 
-    if (c.search.provider == SearchProviderChoice::kSearxng && c.search.searxng_url.empty())
+    if (c.search.provider == SearchProviderChoice::searxng && c.search.searxng_url.empty())
       return make_error(file_.string() + ": [search] provider is \"searxng\" but searxng_url is not set");
 
     c.secrets.brave_api_key = env_("BRAVE_API_KEY").value_or("");
@@ -326,8 +326,8 @@ class ConfigReader {
     return [&out](const toml::node& node) -> SetResult {
       const auto* v = node.as_string();
       if (!v) return "expected a string, found " + type_name(node);
-      for (auto choice : {SearchProviderChoice::kAuto, SearchProviderChoice::kOffline, SearchProviderChoice::kSearxng,
-                          SearchProviderChoice::kBrave, SearchProviderChoice::kTavily}) {
+      for (auto choice : {SearchProviderChoice::automatic, SearchProviderChoice::offline, SearchProviderChoice::searxng,
+                          SearchProviderChoice::brave, SearchProviderChoice::tavily}) {
         if (v->get() == search_provider_name(choice)) {
           out = choice;
           return std::nullopt;
@@ -567,20 +567,20 @@ Result<Config> load_config(const std::optional<fs::path>& explicit_file, const E
 }
 
 SearchProviderChoice effective_search_provider(const Config& config) {
-  if (config.search.provider != SearchProviderChoice::kAuto) return config.search.provider;
-  if (!config.secrets.brave_api_key.empty()) return SearchProviderChoice::kBrave;
-  if (!config.secrets.tavily_api_key.empty()) return SearchProviderChoice::kTavily;
-  if (!config.search.searxng_url.empty()) return SearchProviderChoice::kSearxng;
-  return SearchProviderChoice::kOffline;
+  if (config.search.provider != SearchProviderChoice::automatic) return config.search.provider;
+  if (!config.secrets.brave_api_key.empty()) return SearchProviderChoice::brave;
+  if (!config.secrets.tavily_api_key.empty()) return SearchProviderChoice::tavily;
+  if (!config.search.searxng_url.empty()) return SearchProviderChoice::searxng;
+  return SearchProviderChoice::offline;
 }
 
 const char* search_provider_name(SearchProviderChoice choice) {
   switch (choice) {
-    case SearchProviderChoice::kAuto: return "auto";
-    case SearchProviderChoice::kOffline: return "offline";
-    case SearchProviderChoice::kSearxng: return "searxng";
-    case SearchProviderChoice::kBrave: return "brave";
-    case SearchProviderChoice::kTavily: return "tavily";
+    case SearchProviderChoice::automatic: return "auto";
+    case SearchProviderChoice::offline: return "offline";
+    case SearchProviderChoice::searxng: return "searxng";
+    case SearchProviderChoice::brave: return "brave";
+    case SearchProviderChoice::tavily: return "tavily";
   }
   return "auto";
 }

@@ -72,13 +72,13 @@ struct AgentConfig {
   std::size_t thought_result_chars = 4000;  // a result written into the thinking is condensed to this
 };
 
-enum class SearchProviderChoice { kAuto, kOffline, kSearxng, kBrave, kTavily };
+enum class SearchProviderChoice { automatic, offline, searxng, brave, tavily };
 
 // [search]: the web_search tool.
 struct SearchConfig {
   // "auto": Brave when BRAVE_API_KEY is set, else Tavily when TAVILY_API_KEY is set, else
   // SearxNG when searxng_url is set, else the offline index.
-  SearchProviderChoice provider = SearchProviderChoice::kAuto;
+  SearchProviderChoice provider = SearchProviderChoice::automatic;
   std::string searxng_url;                                // e.g. "http://127.0.0.1:8888"
   std::string brave_url = "https://api.search.brave.com";
   std::string tavily_url = "https://api.tavily.com";

@@ -72,25 +72,25 @@ Result<std::shared_ptr<tools::SearchProvider>> make_search_provider(const Config
   tools::HttpProviderOptions http;
   http.timeout = to_ms(config.search.timeout_s);
   switch (effective_search_provider(config)) {
-    case SearchProviderChoice::kBrave:
+    case SearchProviderChoice::brave:
       if (config.secrets.brave_api_key.empty())
         return make_error("web_search: [search] provider is \"brave\" but BRAVE_API_KEY is not set");
       http.base_url = config.search.brave_url;
       http.api_key = config.secrets.brave_api_key;
       return tools::make_brave_provider(std::move(http));
-    case SearchProviderChoice::kTavily:
+    case SearchProviderChoice::tavily:
       if (config.secrets.tavily_api_key.empty())
         return make_error("web_search: [search] provider is \"tavily\" but TAVILY_API_KEY is not set");
       http.base_url = config.search.tavily_url;
       http.api_key = config.secrets.tavily_api_key;
       return tools::make_tavily_provider(std::move(http));
-    case SearchProviderChoice::kSearxng:
+    case SearchProviderChoice::searxng:
       if (config.search.searxng_url.empty())
         return make_error("web_search: [search] provider is \"searxng\" but searxng_url is not set");
       http.base_url = config.search.searxng_url;
       return tools::make_searxng_provider(std::move(http));
-    case SearchProviderChoice::kOffline:
-    case SearchProviderChoice::kAuto:
+    case SearchProviderChoice::offline:
+    case SearchProviderChoice::automatic:
       break;
   }
   tools::OfflineProviderOptions offline;

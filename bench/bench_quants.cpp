@@ -58,8 +58,8 @@ Options parse(int argc, char** argv) {
   }
   if (o.mib == 0 || o.row <= 0 || o.row % 256 != 0 || o.passes <= 0) usage("bad option value");
   if (o.types.empty())
-    o.types = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0,
-               GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+    o.types = {GgmlType::f32,  GgmlType::f16,  GgmlType::bf16, GgmlType::q8_0,
+               GgmlType::q4_0, GgmlType::q4_k, GgmlType::q5_k, GgmlType::q6_k};
   return o;
 }
 
@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> act(ggml_row_size(act_type, static_cast<uint64_t>(opt.row)));
     quantize_row_act(type, act_f32.data(), act.data(), opt.row);
 
-    for (CpuIsa isa : {CpuIsa::Portable, CpuIsa::Avx2, CpuIsa::Avx512}) {
+    for (CpuIsa isa : {CpuIsa::portable, CpuIsa::avx2, CpuIsa::avx512}) {
       const VecDotFn fn = vec_dot_kernel(type, isa);
       if (fn == nullptr) continue;
       double best = 1e30;

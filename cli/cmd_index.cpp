@@ -71,8 +71,8 @@ int run_indexing(OfflineIndex& index, const std::vector<std::string>& paths) {
   auto on_file = [&](const FileReport& r) {
     ++done;
     if (!r.outcome) tally.failures.push_back(r.outcome.error().message);
-    else if (*r.outcome == AddOutcome::kAdded) ++tally.added;
-    else if (*r.outcome == AddOutcome::kReplaced) ++tally.replaced;
+    else if (*r.outcome == AddOutcome::added) ++tally.added;
+    else if (*r.outcome == AddOutcome::replaced) ++tally.replaced;
     else ++tally.unchanged;
     if (tty && (done % 16 == 0 || done == files->size())) {
       std::fprintf(stderr, "\rindexing %zu/%zu files", done, files->size());

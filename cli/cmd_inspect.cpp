@@ -30,11 +30,11 @@ std::string shape_text(const std::vector<uint64_t>& shape) {
 nlohmann::ordered_json value_to_json(const gguf::Value& v, bool all) {
   using gguf::ValueType;
   switch (v.type()) {
-    case ValueType::BOOL: return *v.as_bool();
-    case ValueType::FLOAT32:
-    case ValueType::FLOAT64: return *v.as_float();
-    case ValueType::STRING: return std::string(*v.as_string());
-    case ValueType::ARRAY: {
+    case ValueType::boolean: return *v.as_bool();
+    case ValueType::float32:
+    case ValueType::float64: return *v.as_float();
+    case ValueType::string: return std::string(*v.as_string());
+    case ValueType::array: {
       const auto array = *v.as_array();
       nlohmann::ordered_json items = nlohmann::ordered_json::array();
       uint64_t shown = 0;

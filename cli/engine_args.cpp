@@ -26,7 +26,7 @@ Result<Session> make_session(std::shared_ptr<const Model> model, const EngineArg
   SessionOptions o;
   o.n_ctx = a.ctx;
   o.n_batch = a.batch;
-  o.kv_type = a.kv_type == "f32" ? KvType::F32 : KvType::F16;
+  o.kv_type = a.kv_type == "f32" ? KvType::f32 : KvType::f16;
   return Session::create(std::move(model), make_cpu_ops(a.threads), o);
 }
 

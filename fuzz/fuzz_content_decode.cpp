@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const fetch::ContentKind kind = fetch::classify_content(media, body);
   (void)fetch::meta_charset(body);
 
-  const bool html = kind == fetch::ContentKind::kHtml || (selector & 1);
+  const bool html = kind == fetch::ContentKind::html || (selector & 1);
   const fetch::DecodedText decoded = fetch::decode_to_utf8(body, charset, html);
   check(clean_utf8(decoded.text), "the decoded text is not clean UTF-8");
   check(!decoded.charset.empty(), "a decoding without a charset");

@@ -50,7 +50,7 @@ void rewrite_and_compare(const File& f) {
   for (const TensorInfo& t : f.tensors()) {
     const auto added = w.add_tensor(t.name, t.type, t.shape);
     if (t.name.size() >= 64) {  // ggml's name limit: the reader accepts such names, the writer does not
-      check(!added && added.error().kind == GgufErrorKind::kBadTensorName);
+      check(!added && added.error().kind == GgufErrorKind::bad_tensor_name);
       return;
     }
     check(added.has_value());

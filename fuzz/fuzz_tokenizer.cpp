@@ -33,7 +33,7 @@ scout::Vocab synthetic_vocab(const char* pre) {
   v.pre = pre;
   for (int b = 0; b < 256; ++b) {
     v.tokens.emplace_back(scout::unicode::byte_to_utf8(static_cast<uint8_t>(b)));
-    v.token_types.push_back(TokenType::kNormal);
+    v.token_types.push_back(TokenType::normal);
   }
   // Merges as pairs of raw byte strings, turned into the byte-level form vocabularies use.
   const std::pair<const char*, const char*> merges[] = {
@@ -49,13 +49,13 @@ scout::Vocab synthetic_vocab(const char* pre) {
     for (const auto& t : v.tokens) have = have || t == merged;
     if (!have) {
       v.tokens.push_back(merged);
-      v.token_types.push_back(TokenType::kNormal);
+      v.token_types.push_back(TokenType::normal);
     }
     v.merges.push_back(l + " " + r);
   }
-  for (const auto& [text, type] : {std::pair{"<|im_start|>", TokenType::kControl}, {"<|im_end|>", TokenType::kControl},
-                                   {"<think>", TokenType::kUserDefined}, {"</think>", TokenType::kUserDefined},
-                                   {"<|im", TokenType::kUserDefined}}) {
+  for (const auto& [text, type] : {std::pair{"<|im_start|>", TokenType::control}, {"<|im_end|>", TokenType::control},
+                                   {"<think>", TokenType::user_defined}, {"</think>", TokenType::user_defined},
+                                   {"<|im", TokenType::user_defined}}) {
     v.tokens.push_back(text);
     v.token_types.push_back(type);
   }
@@ -128,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // equivalent to the input, not always equal to nfc(input) (think "<|im" + U+0301).
   const auto plain = add_special ? tok.encode(text, false, parse_special) : ids;
   const std::string decoded = tok.decode(plain);
-  if (*pre == PreType::kQwen2) {
+  if (*pre == PreType::qwen2) {
     check(scout::unicode::nfc(decoded) == scout::unicode::nfc(text), "decode(encode(text)) not equivalent to text");
   } else {
     check(decoded == text, "decode(encode(text)) != text");

@@ -43,8 +43,8 @@ Writer all_value_types() {
   w.set_u64("t.u64", ~uint64_t{0});
   w.set_i64("t.i64", -5);
   w.set_f64("t.f64", 0.1);
-  ArrayBuilder u8s(ValueType::UINT8), i64s(ValueType::INT64), bools(ValueType::BOOL), f64s(ValueType::FLOAT64),
-      empty(ValueType::STRING);
+  ArrayBuilder u8s(ValueType::uint8), i64s(ValueType::int64), bools(ValueType::boolean), f64s(ValueType::float64),
+      empty(ValueType::string);
   u8s.add_u8(1).add_u8(2);
   i64s.add_i64(-1).add_i64(1);
   bools.add_bool(false).add_bool(true);
@@ -54,9 +54,9 @@ Writer all_value_types() {
   w.set_array("t.bools", bools);
   w.set_array("t.f64s", f64s);
   w.set_array("t.empty", empty);
-  ArrayBuilder s(ValueType::STRING), inner(ValueType::ARRAY), outer(ValueType::ARRAY);
+  ArrayBuilder s(ValueType::string), inner(ValueType::array), outer(ValueType::array);
   s.add_string("a").add_string("bc");
-  inner.add_array(s).add_array(ArrayBuilder(ValueType::STRING));
+  inner.add_array(s).add_array(ArrayBuilder(ValueType::string));
   outer.add_array(inner);
   w.set_array("t.nested", outer);
   return w;
@@ -91,14 +91,14 @@ bool model_like(Writer& w, uint32_t alignment) {
   w.set_u32("qwen3moe.block_count", 1);
   w.set_u32("qwen3moe.embedding_length", 64);
   w.set_f32("qwen3moe.attention.layer_norm_rms_epsilon", 1e-6f);
-  return add(w, "token_embd.weight", GgmlType::Q8_0, {64, 8}) &&
-         add(w, "blk.0.attn_norm.weight", GgmlType::F32, {64}) &&
-         add(w, "blk.0.attn_q.weight", GgmlType::F16, {64, 4}) &&
-         add(w, "blk.0.ffn_gate_exps.weight", GgmlType::Q4_0, {64, 2, 2}) &&
-         add(w, "blk.0.ffn_down_exps.weight", GgmlType::Q4_K, {256, 1, 2}) &&
-         add(w, "blk.0.ffn_up_exps.weight", GgmlType::Q6_K, {256, 1, 1, 1}) &&
-         add(w, "output.weight", GgmlType::BF16, {64, 3}) &&
-         add(w, "rope_freqs", GgmlType::I32, {5});
+  return add(w, "token_embd.weight", GgmlType::q8_0, {64, 8}) &&
+         add(w, "blk.0.attn_norm.weight", GgmlType::f32, {64}) &&
+         add(w, "blk.0.attn_q.weight", GgmlType::f16, {64, 4}) &&
+         add(w, "blk.0.ffn_gate_exps.weight", GgmlType::q4_0, {64, 2, 2}) &&
+         add(w, "blk.0.ffn_down_exps.weight", GgmlType::q4_k, {256, 1, 2}) &&
+         add(w, "blk.0.ffn_up_exps.weight", GgmlType::q6_k, {256, 1, 1, 1}) &&
+         add(w, "output.weight", GgmlType::bf16, {64, 3}) &&
+         add(w, "rope_freqs", GgmlType::i32, {5});
 }
 
 bool save(const std::string& dir, const std::string& name, const std::vector<std::byte>& bytes) {

@@ -19,7 +19,7 @@
 namespace scout {
 
 struct WeightView {
-  GgmlType type = GgmlType::F32;
+  GgmlType type = GgmlType::f32;
   int64_t n_in = 0;     // ne[0]: elements per row
   int64_t n_out = 0;    // ne[1]: rows per matrix
   int64_t n_mat = 1;    // ne[2]: matrices (experts)
@@ -46,12 +46,12 @@ struct RopeConfig {
   const float* freq_factors = nullptr;  // optional per-pair divisors of theta (rope_freqs.weight)
 };
 
-enum class KvType : uint8_t { F32, F16 };
+enum class KvType : uint8_t { f32, f16 };
 
 // One layer's key/value cache: `n_ctx` positions, each `n_head_kv * head_dim` values for K and
 // for V, in `type`. Owned by the engine's KvCache, in backend memory.
 struct KvLayerView {
-  KvType type = KvType::F16;
+  KvType type = KvType::f16;
   int32_t n_ctx = 0;
   int32_t n_head_kv = 0;
   int32_t head_dim = 0;

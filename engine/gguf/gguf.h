@@ -42,28 +42,28 @@ namespace scout::gguf {
 // Errors
 
 enum class GgufErrorKind {
-  kIo,                  // the file could not be opened, mapped, written, synced or renamed
-  kBadMagic,            // the file does not start with "GGUF"
-  kUnsupportedVersion,  // v1, a version newer than 3, or the other byte order
-  kTruncated,           // the file ends inside the header, the metadata or the tensor infos
-  kBadCount,            // a tensor or key/value count larger than the bytes left could hold
-  kBadLength,           // a string or array length larger than the bytes left could hold
-  kBadValueType,        // a metadata value or array element type outside 0..12
-  kBadValue,            // a value that its type does not allow (a bool other than 0 or 1)
-  kNestingTooDeep,      // arrays nested deeper than kMaxArrayDepth
-  kBadKey,              // an empty metadata key
-  kDuplicateKey,        // the same metadata key twice
-  kBadAlignment,        // general.alignment not a u32 power of two
-  kBadTensorName,       // an empty tensor name
-  kDuplicateTensor,     // the same tensor name twice
-  kBadShape,            // 0 or > 4 dims, a zero dim, a size that overflows, ne[0] % block != 0
-  kBadTensorType,       // a ggml type id this reader does not know
-  kMisalignedTensor,    // a tensor offset that is not a multiple of the alignment
-  kTensorOutOfBounds,   // tensor data that runs past the end of the file
-  kTensorOverlap,       // two tensors whose data overlap
-  kKeyMissing,          // a typed getter's key is not in the file
-  kWrongType,           // a typed getter's key holds another type, or a value that does not fit
-  kFillFailed,          // Writer: the fill callback reported a failure
+  io,                  // the file could not be opened, mapped, written, synced or renamed
+  bad_magic,            // the file does not start with "GGUF"
+  unsupported_version,  // v1, a version newer than 3, or the other byte order
+  truncated,           // the file ends inside the header, the metadata or the tensor infos
+  bad_count,            // a tensor or key/value count larger than the bytes left could hold
+  bad_length,           // a string or array length larger than the bytes left could hold
+  bad_value_type,        // a metadata value or array element type outside 0..12
+  bad_value,            // a value that its type does not allow (a bool other than 0 or 1)
+  nesting_too_deep,      // arrays nested deeper than kMaxArrayDepth
+  bad_key,              // an empty metadata key
+  duplicate_key,        // the same metadata key twice
+  bad_alignment,        // general.alignment not a u32 power of two
+  bad_tensor_name,       // an empty tensor name
+  duplicate_tensor,     // the same tensor name twice
+  bad_shape,            // 0 or > 4 dims, a zero dim, a size that overflows, ne[0] % block != 0
+  bad_tensor_type,       // a ggml type id this reader does not know
+  misaligned_tensor,    // a tensor offset that is not a multiple of the alignment
+  tensor_out_of_bounds,   // tensor data that runs past the end of the file
+  tensor_overlap,       // two tensors whose data overlap
+  key_missing,          // a typed getter's key is not in the file
+  wrong_type,           // a typed getter's key holds another type, or a value that does not fit
+  fill_failed,          // Writer: the fill callback reported a failure
 };
 
 std::string_view error_kind_name(GgufErrorKind kind);
@@ -71,7 +71,7 @@ std::string_view error_kind_name(GgufErrorKind kind);
 struct GgufError {
   static constexpr uint64_t kNoOffset = UINT64_MAX;
 
-  GgufErrorKind kind = GgufErrorKind::kIo;
+  GgufErrorKind kind = GgufErrorKind::io;
   std::string path;                // the file (or the name given to from_memory); may be empty
   uint64_t offset = kNoOffset;     // the byte of the file where the problem is, when there is one
   std::string message;             // what is wrong and, for damaged files, what to do about it
@@ -85,8 +85,8 @@ struct GgufError {
 // Metadata values (read side): views into the file's bytes, valid while the File lives.
 
 enum class ValueType : uint32_t {
-  UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6, BOOL = 7,
-  STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
+  uint8 = 0, int8 = 1, uint16 = 2, int16 = 3, uint32 = 4, int32 = 5, float32 = 6, boolean = 7,
+  string = 8, array = 9, uint64 = 10, int64 = 11, float64 = 12,
 };
 
 // "uint8", "int32", "float32", "bool", "string", "array", ... (the spec's names, lower case).
@@ -125,7 +125,7 @@ class Value {
       : type_(type), bytes_(bytes), offset_(offset) {}
 
  private:
-  ValueType type_ = ValueType::UINT8;
+  ValueType type_ = ValueType::uint8;
   std::span<const std::byte> bytes_;
   uint64_t offset_ = 0;
 };
@@ -150,7 +150,7 @@ class ArrayView {
    private:
     friend class ArrayView;
     // Self-contained (no pointer to the ArrayView), so iterators outlive temporary views.
-    ValueType element_type_ = ValueType::UINT8;
+    ValueType element_type_ = ValueType::uint8;
     const std::byte* elements_ = nullptr;
     uint64_t elements_offset_ = 0;
     uint64_t index_ = 0;
@@ -172,7 +172,7 @@ class ArrayView {
   ArrayView(std::span<const std::byte> encoded, uint64_t offset);
 
  private:
-  ValueType element_type_ = ValueType::UINT8;
+  ValueType element_type_ = ValueType::uint8;
   uint64_t size_ = 0;
   std::span<const std::byte> elements_;
   uint64_t elements_offset_ = 0;
@@ -194,7 +194,7 @@ struct MetadataEntry {
 
 struct TensorInfo {
   std::string name;
-  GgmlType type = GgmlType::F32;
+  GgmlType type = GgmlType::f32;
   std::vector<uint64_t> shape;  // ne[0] first, as ggml: ne[0] is the contiguous row length
   uint64_t offset = 0;          // from the start of the data section (File::data_offset())
   uint64_t n_bytes = 0;
@@ -344,7 +344,7 @@ class ArrayBuilder {
 //   Writer w;
 //   w.set_string("general.architecture", "qwen3");
 //   w.set_u32("qwen3.block_count", 28);
-//   if (auto r = w.add_tensor("token_embd.weight", GgmlType::Q8_0, {1024, 151936}); !r) ...
+//   if (auto r = w.add_tensor("token_embd.weight", GgmlType::q8_0, {1024, 151936}); !r) ...
 //   auto r = w.write("out.gguf", [&](size_t i, std::span<std::byte> dst) { ... fill dst ... });
 //
 // Setting a key that is already set replaces its value and keeps its position. Keys must be

@@ -25,12 +25,12 @@ namespace {
 GgufError key_error(const std::string& path, std::string_view key, const std::optional<Value>& found,
                     std::string_view wanted) {
   if (!found) {
-    return GgufError{GgufErrorKind::kKeyMissing, path, GgufError::kNoOffset,
+    return GgufError{GgufErrorKind::key_missing, path, GgufError::kNoOffset,
                      "metadata key " + quoted(key) + " is missing"};
   }
   std::string shown;
-  if (found->type() != ValueType::ARRAY) shown = " " + format_value(*found, 0, 60);
-  return GgufError{GgufErrorKind::kWrongType, path, found->offset(),
+  if (found->type() != ValueType::array) shown = " " + format_value(*found, 0, 60);
+  return GgufError{GgufErrorKind::wrong_type, path, found->offset(),
                    "metadata key " + quoted(key) + " is " + describe_type(*found) + shown + ", but " +
                        std::string(wanted) + " was expected"};
 }
@@ -97,7 +97,7 @@ Expected<std::vector<std::string_view>, GgufError> File::get_string_array(std::s
   using Out = std::vector<std::string_view>;
   return get_as<Out>(*this, key, "array[string]", [](const Value& v) -> std::optional<Out> {
     const auto a = v.as_array();
-    if (!a || a->element_type() != ValueType::STRING) return std::nullopt;
+    if (!a || a->element_type() != ValueType::string) return std::nullopt;
     Out out;
     out.reserve(a->size());  // validated: each element took at least 8 bytes of the file
     for (const Value e : *a) out.push_back(*e.as_string());
@@ -109,7 +109,7 @@ Expected<std::vector<float>, GgufError> File::get_f32_array(std::string_view key
   using Out = std::vector<float>;
   return get_as<Out>(*this, key, "array[float32]", [](const Value& v) -> std::optional<Out> {
     const auto a = v.as_array();
-    if (!a || a->element_type() != ValueType::FLOAT32) return std::nullopt;
+    if (!a || a->element_type() != ValueType::float32) return std::nullopt;
     Out out(a->size());
     if (!out.empty()) std::memcpy(out.data(), v.encoded().data() + 12, out.size() * sizeof(float));
     return out;

@@ -33,12 +33,12 @@ inline constexpr std::string_view kAlignmentKey = "general.alignment";
 inline constexpr std::string_view kCorruptAdvice =
     "; the file is truncated or corrupt \xE2\x80\x94 re-download or re-convert it";
 
-inline bool value_type_known(uint32_t id) { return id <= static_cast<uint32_t>(ValueType::FLOAT64); }
+inline bool value_type_known(uint32_t id) { return id <= static_cast<uint32_t>(ValueType::float64); }
 
 inline bool is_integer_type(ValueType type) {
   switch (type) {
-    case ValueType::UINT8: case ValueType::INT8: case ValueType::UINT16: case ValueType::INT16:
-    case ValueType::UINT32: case ValueType::INT32: case ValueType::UINT64: case ValueType::INT64:
+    case ValueType::uint8: case ValueType::int8: case ValueType::uint16: case ValueType::int16:
+    case ValueType::uint32: case ValueType::int32: case ValueType::uint64: case ValueType::int64:
       return true;
     default:
       return false;
@@ -49,11 +49,11 @@ inline bool is_integer_type(ValueType type) {
 // their content.
 inline std::optional<uint64_t> fixed_value_size(ValueType type) {
   switch (type) {
-    case ValueType::UINT8: case ValueType::INT8: case ValueType::BOOL: return 1;
-    case ValueType::UINT16: case ValueType::INT16: return 2;
-    case ValueType::UINT32: case ValueType::INT32: case ValueType::FLOAT32: return 4;
-    case ValueType::UINT64: case ValueType::INT64: case ValueType::FLOAT64: return 8;
-    case ValueType::STRING: case ValueType::ARRAY: return std::nullopt;
+    case ValueType::uint8: case ValueType::int8: case ValueType::boolean: return 1;
+    case ValueType::uint16: case ValueType::int16: return 2;
+    case ValueType::uint32: case ValueType::int32: case ValueType::float32: return 4;
+    case ValueType::uint64: case ValueType::int64: case ValueType::float64: return 8;
+    case ValueType::string: case ValueType::array: return std::nullopt;
   }
   return std::nullopt;
 }
@@ -61,7 +61,7 @@ inline std::optional<uint64_t> fixed_value_size(ValueType type) {
 // The fewest bytes any value of this type takes: used to bound element counts by the bytes left.
 inline uint64_t min_value_size(ValueType type) {
   if (auto n = fixed_value_size(type)) return *n;
-  return type == ValueType::STRING ? 8 : 12;  // string: u64 length; array: u32 type + u64 count
+  return type == ValueType::string ? 8 : 12;  // string: u64 length; array: u32 type + u64 count
 }
 
 template <class T>

@@ -84,7 +84,7 @@ class FileParser {
   }
 
   bool truncated(uint64_t needed) {
-    return fail(GgufErrorKind::kTruncated, pos_,
+    return fail(GgufErrorKind::truncated, pos_,
                 "the file ends inside " + where_ + " (" + std::to_string(needed) +
                     " bytes needed, " + std::to_string(remaining()) + " left; file size " +
                     std::to_string(size_) + ")" + std::string(kCorruptAdvice));
@@ -103,7 +103,7 @@ class FileParser {
     uint64_t len = 0;
     if (!read(len)) return false;
     if (len > remaining()) {
-      return fail(GgufErrorKind::kBadLength, at,
+      return fail(GgufErrorKind::bad_length, at,
                   where_ + ": string length " + std::to_string(len) + " runs past the end of the file (" +
                       std::to_string(remaining()) + " bytes left)" + std::string(kCorruptAdvice));
     }
@@ -121,7 +121,7 @@ class FileParser {
       for (size_t i = 0; i < n; ++i) shown += static_cast<char>(bytes_[i]);
       std::string hint;
       if (shown == "lmgg" || shown == "fmgg" || shown == "tjgg") hint = " (a legacy GGML/GGMF/GGJT file: convert it to GGUF with llama.cpp)";
-      return fail(GgufErrorKind::kBadMagic, 0,
+      return fail(GgufErrorKind::bad_magic, 0,
                   "not a GGUF file: it starts with " + quoted(shown) + ", not 'GGUF'" + hint);
     }
     if (size_ < 4) return truncated(4 - size_);
@@ -129,29 +129,29 @@ class FileParser {
     if (!read(f_.version_)) return false;
     const uint32_t v = f_.version_;
     if (v != 0 && (v & 0xFFFF) == 0) {
-      return fail(GgufErrorKind::kUnsupportedVersion, 4,
+      return fail(GgufErrorKind::unsupported_version, 4,
                   "version field reads " + std::to_string(v) +
                       ": this looks like a big-endian GGUF file, which Scout does not read");
     }
     if (v == 1) {
-      return fail(GgufErrorKind::kUnsupportedVersion, 4,
+      return fail(GgufErrorKind::unsupported_version, 4,
                   "GGUF version 1 is no longer supported (Scout reads versions 2 and 3); "
                   "re-convert the model with a current llama.cpp");
     }
     if (v != 2 && v != 3) {
-      return fail(GgufErrorKind::kUnsupportedVersion, 4,
+      return fail(GgufErrorKind::unsupported_version, 4,
                   "GGUF version " + std::to_string(v) + " is not supported (Scout reads versions 2 and 3)");
     }
     if (!read(n_tensors_) || !read(n_kv_)) return false;
     // Bound both counts by the bytes left before anything is sized from them.
     if (n_kv_ > kMaxKvs || n_kv_ > remaining() / kMinKvSize) {
-      return fail(GgufErrorKind::kBadCount, 16,
+      return fail(GgufErrorKind::bad_count, 16,
                   "the header claims " + std::to_string(n_kv_) + " metadata entries, but the " +
                       std::to_string(remaining()) + " bytes left hold at most " +
                       std::to_string(std::min(kMaxKvs, remaining() / kMinKvSize)) + std::string(kCorruptAdvice));
     }
     if (n_tensors_ > kMaxTensors || n_tensors_ > (remaining() - n_kv_ * kMinKvSize) / kMinTensorInfoSize) {
-      return fail(GgufErrorKind::kBadCount, 8,
+      return fail(GgufErrorKind::bad_count, 8,
                   "the header claims " + std::to_string(n_tensors_) + " tensors, but the " +
                       std::to_string(remaining()) + " bytes left (after " + std::to_string(n_kv_) +
                       " metadata entries) hold at most " +
@@ -165,22 +165,22 @@ class FileParser {
   bool skip_value(ValueType type, int depth) {
     if (auto n = fixed_value_size(type)) {
       if (remaining() < *n) return truncated(*n);
-      if (type == ValueType::BOOL && static_cast<uint8_t>(bytes_[pos_]) > 1) {
-        return fail(GgufErrorKind::kBadValue, pos_,
+      if (type == ValueType::boolean && static_cast<uint8_t>(bytes_[pos_]) > 1) {
+        return fail(GgufErrorKind::bad_value, pos_,
                     where_ + ": bool byte is " + std::to_string(static_cast<uint8_t>(bytes_[pos_])) +
                         ", not 0 or 1" + std::string(kCorruptAdvice));
       }
       pos_ += *n;
       return true;
     }
-    if (type == ValueType::STRING) {
+    if (type == ValueType::string) {
       std::string_view s;
       return read_string(s);
     }
     // ARRAY
     const uint64_t at = pos_;
     if (depth >= kMaxArrayDepth) {
-      return fail(GgufErrorKind::kNestingTooDeep, at,
+      return fail(GgufErrorKind::nesting_too_deep, at,
                   where_ + ": arrays nested more than " + std::to_string(kMaxArrayDepth) +
                       " deep" + std::string(kCorruptAdvice));
     }
@@ -188,7 +188,7 @@ class FileParser {
     uint64_t count = 0;
     if (!read(element_id)) return false;
     if (!value_type_known(element_id)) {
-      return fail(GgufErrorKind::kBadValueType, at,
+      return fail(GgufErrorKind::bad_value_type, at,
                   where_ + ": array element type " + std::to_string(element_id) +
                       " is not a GGUF value type (0..12)" + std::string(kCorruptAdvice));
     }
@@ -196,15 +196,15 @@ class FileParser {
     const auto element_type = static_cast<ValueType>(element_id);
     const uint64_t min_size = min_value_size(element_type);
     if (count > remaining() / min_size) {
-      return fail(GgufErrorKind::kBadLength, at + 4,
+      return fail(GgufErrorKind::bad_length, at + 4,
                   where_ + ": array of " + std::to_string(count) + " " +
                       std::string(value_type_name(element_type)) + " needs at least " +
                       u128_string(static_cast<unsigned __int128>(count) * min_size) + " bytes, but only " +
                       std::to_string(remaining()) + " are left" + std::string(kCorruptAdvice));
     }
-    if (element_type == ValueType::BOOL) {
+    if (element_type == ValueType::boolean) {
       for (uint64_t i = 0; i < count; ++i) {
-        if (!skip_value(ValueType::BOOL, depth + 1)) return false;
+        if (!skip_value(ValueType::boolean, depth + 1)) return false;
       }
     } else if (auto n = fixed_value_size(element_type)) {
       pos_ += count * *n;  // within bounds: checked against remaining() above
@@ -226,11 +226,11 @@ class FileParser {
       std::string_view key;
       if (!read_string(key)) return false;
       if (key.empty()) {
-        return fail(GgufErrorKind::kBadKey, key_at, where_ + " has an empty key" + std::string(kCorruptAdvice));
+        return fail(GgufErrorKind::bad_key, key_at, where_ + " has an empty key" + std::string(kCorruptAdvice));
       }
       where_ = "metadata key " + quoted(key);
       if (auto it = f_.metadata_index_.find(key); it != f_.metadata_index_.end()) {
-        return fail(GgufErrorKind::kDuplicateKey, key_at,
+        return fail(GgufErrorKind::duplicate_key, key_at,
                     where_ + " appears twice (first at byte " + std::to_string(key_offsets[it->second]) +
                         ")" + std::string(kCorruptAdvice));
       }
@@ -238,7 +238,7 @@ class FileParser {
       uint32_t type_id = 0;
       if (!read(type_id)) return false;
       if (!value_type_known(type_id)) {
-        return fail(GgufErrorKind::kBadValueType, type_at,
+        return fail(GgufErrorKind::bad_value_type, type_at,
                     where_ + " has value type " + std::to_string(type_id) +
                         ", which is not a GGUF value type (0..12)" + std::string(kCorruptAdvice));
       }
@@ -256,14 +256,14 @@ class FileParser {
     f_.alignment_ = kDefaultAlignment;
     const auto found = f_.find(kAlignmentKey);
     if (!found) return true;
-    if (found->type() != ValueType::UINT32) {
-      return fail(GgufErrorKind::kBadAlignment, found->offset(),
+    if (found->type() != ValueType::uint32) {
+      return fail(GgufErrorKind::bad_alignment, found->offset(),
                   "metadata key 'general.alignment' is " + describe_type(*found) +
                       "; GGUF requires uint32" + std::string(kCorruptAdvice));
     }
     const uint32_t a = static_cast<uint32_t>(*found->as_uint());
     if (!is_power_of_two(a)) {
-      return fail(GgufErrorKind::kBadAlignment, found->offset(),
+      return fail(GgufErrorKind::bad_alignment, found->offset(),
                   "metadata key 'general.alignment' is " + std::to_string(a) +
                       ", which is not a power of two" + std::string(kCorruptAdvice));
     }
@@ -273,7 +273,7 @@ class FileParser {
 
   bool parse_tensor_infos() {
     if (n_tensors_ > remaining() / kMinTensorInfoSize) {  // re-checked now the metadata is known
-      return fail(GgufErrorKind::kBadCount, 8,
+      return fail(GgufErrorKind::bad_count, 8,
                   "the header claims " + std::to_string(n_tensors_) + " tensors, but the " +
                       std::to_string(remaining()) + " bytes left after the metadata hold at most " +
                       std::to_string(remaining() / kMinTensorInfoSize) + std::string(kCorruptAdvice));
@@ -285,11 +285,11 @@ class FileParser {
       std::string_view name;
       if (!read_string(name)) return false;
       if (name.empty()) {
-        return fail(GgufErrorKind::kBadTensorName, name_at, where_ + " has an empty name" + std::string(kCorruptAdvice));
+        return fail(GgufErrorKind::bad_tensor_name, name_at, where_ + " has an empty name" + std::string(kCorruptAdvice));
       }
       where_ = "tensor " + quoted(name);
       if (auto it = f_.tensor_index_.find(name); it != f_.tensor_index_.end()) {
-        return fail(GgufErrorKind::kDuplicateTensor, name_at,
+        return fail(GgufErrorKind::duplicate_tensor, name_at,
                     where_ + " appears twice (tensor infos #" + std::to_string(it->second) + " and #" +
                         std::to_string(i) + ")" + std::string(kCorruptAdvice));
       }
@@ -297,7 +297,7 @@ class FileParser {
       uint32_t n_dims = 0;
       if (!read(n_dims)) return false;
       if (n_dims == 0 || n_dims > kMaxDims) {
-        return fail(GgufErrorKind::kBadShape, dims_at,
+        return fail(GgufErrorKind::bad_shape, dims_at,
                     where_ + " has " + std::to_string(n_dims) + " dimensions; GGUF tensors have 1 to " +
                         std::to_string(kMaxDims) + std::string(kCorruptAdvice));
       }
@@ -310,19 +310,19 @@ class FileParser {
       if (!read(type_id)) return false;
       const auto traits = ggml_type_traits(type_id);
       if (!traits) {
-        return fail(GgufErrorKind::kBadTensorType, type_at,
+        return fail(GgufErrorKind::bad_tensor_type, type_at,
                     where_ + " has type id " + std::to_string(type_id) +
                         ", which is not a ggml type Scout knows; the file is corrupt or needs a newer Scout");
       }
       const ShapeCheck shape_check = check_shape(shape, *traits);
       if (!shape_check.problem.empty()) {
-        return fail(GgufErrorKind::kBadShape, dims_at, where_ + " " + shape_check.problem + std::string(kCorruptAdvice));
+        return fail(GgufErrorKind::bad_shape, dims_at, where_ + " " + shape_check.problem + std::string(kCorruptAdvice));
       }
       const uint64_t offset_at = pos_;
       uint64_t offset = 0;
       if (!read(offset)) return false;
       if (offset % f_.alignment_ != 0) {
-        return fail(GgufErrorKind::kMisalignedTensor, offset_at,
+        return fail(GgufErrorKind::misaligned_tensor, offset_at,
                     where_ + " data offset " + std::to_string(offset) + " is not a multiple of the alignment " +
                         std::to_string(f_.alignment_) + std::string(kCorruptAdvice));
       }
@@ -347,7 +347,7 @@ class FileParser {
       const unsigned __int128 end = begin + t.n_bytes;
       if (end > size_) {
         const uint64_t at = begin > size_ ? size_ : static_cast<uint64_t>(begin);
-        return fail(GgufErrorKind::kTensorOutOfBounds, at,
+        return fail(GgufErrorKind::tensor_out_of_bounds, at,
                     "tensor " + quoted(t.name) + " data [" + u128_string(begin) + ", " + u128_string(end) +
                         ") runs past the end of the file (size " + std::to_string(size_) + ")" +
                         std::string(kCorruptAdvice));
@@ -363,7 +363,7 @@ class FileParser {
       const TensorInfo& cur = tensors[order[k]];
       if (prev.offset + prev.n_bytes > cur.offset) {  // no overflow: both lie inside the file
         const uint64_t d = f_.data_offset_;
-        return fail(GgufErrorKind::kTensorOverlap, d + cur.offset,
+        return fail(GgufErrorKind::tensor_overlap, d + cur.offset,
                     "tensor " + quoted(cur.name) + " data [" + std::to_string(d + cur.offset) + ", " +
                         std::to_string(d + cur.offset + cur.n_bytes) + ") overlaps tensor " + quoted(prev.name) +
                         " data [" + std::to_string(d + prev.offset) + ", " +
@@ -398,7 +398,7 @@ Expected<File, GgufError> File::from_memory(std::span<const std::byte> bytes, st
 
 Expected<File, GgufError> File::open(const std::string& path) {
   auto io_error = [&](std::string what) {
-    return Unexpected{GgufError{GgufErrorKind::kIo, path, GgufError::kNoOffset,
+    return Unexpected{GgufError{GgufErrorKind::io, path, GgufError::kNoOffset,
                                 what + ": " + std::strerror(errno)}};
   };
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -411,7 +411,7 @@ Expected<File, GgufError> File::open(const std::string& path) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Unexpected{GgufError{GgufErrorKind::kIo, path, GgufError::kNoOffset, "not a regular file"}};
+    return Unexpected{GgufError{GgufErrorKind::io, path, GgufError::kNoOffset, "not a regular file"}};
   }
   const auto size = static_cast<size_t>(st.st_size);
   File f;

@@ -14,28 +14,28 @@ using detail::load;
 
 std::string_view error_kind_name(GgufErrorKind kind) {
   switch (kind) {
-    case GgufErrorKind::kIo: return "io";
-    case GgufErrorKind::kBadMagic: return "bad magic";
-    case GgufErrorKind::kUnsupportedVersion: return "unsupported version";
-    case GgufErrorKind::kTruncated: return "truncated";
-    case GgufErrorKind::kBadCount: return "bad count";
-    case GgufErrorKind::kBadLength: return "bad length";
-    case GgufErrorKind::kBadValueType: return "bad value type";
-    case GgufErrorKind::kBadValue: return "bad value";
-    case GgufErrorKind::kNestingTooDeep: return "nesting too deep";
-    case GgufErrorKind::kBadKey: return "bad key";
-    case GgufErrorKind::kDuplicateKey: return "duplicate key";
-    case GgufErrorKind::kBadAlignment: return "bad alignment";
-    case GgufErrorKind::kBadTensorName: return "bad tensor name";
-    case GgufErrorKind::kDuplicateTensor: return "duplicate tensor";
-    case GgufErrorKind::kBadShape: return "bad shape";
-    case GgufErrorKind::kBadTensorType: return "bad tensor type";
-    case GgufErrorKind::kMisalignedTensor: return "misaligned tensor";
-    case GgufErrorKind::kTensorOutOfBounds: return "tensor out of bounds";
-    case GgufErrorKind::kTensorOverlap: return "tensor overlap";
-    case GgufErrorKind::kKeyMissing: return "key missing";
-    case GgufErrorKind::kWrongType: return "wrong type";
-    case GgufErrorKind::kFillFailed: return "fill failed";
+    case GgufErrorKind::io: return "io";
+    case GgufErrorKind::bad_magic: return "bad magic";
+    case GgufErrorKind::unsupported_version: return "unsupported version";
+    case GgufErrorKind::truncated: return "truncated";
+    case GgufErrorKind::bad_count: return "bad count";
+    case GgufErrorKind::bad_length: return "bad length";
+    case GgufErrorKind::bad_value_type: return "bad value type";
+    case GgufErrorKind::bad_value: return "bad value";
+    case GgufErrorKind::nesting_too_deep: return "nesting too deep";
+    case GgufErrorKind::bad_key: return "bad key";
+    case GgufErrorKind::duplicate_key: return "duplicate key";
+    case GgufErrorKind::bad_alignment: return "bad alignment";
+    case GgufErrorKind::bad_tensor_name: return "bad tensor name";
+    case GgufErrorKind::duplicate_tensor: return "duplicate tensor";
+    case GgufErrorKind::bad_shape: return "bad shape";
+    case GgufErrorKind::bad_tensor_type: return "bad tensor type";
+    case GgufErrorKind::misaligned_tensor: return "misaligned tensor";
+    case GgufErrorKind::tensor_out_of_bounds: return "tensor out of bounds";
+    case GgufErrorKind::tensor_overlap: return "tensor overlap";
+    case GgufErrorKind::key_missing: return "key missing";
+    case GgufErrorKind::wrong_type: return "wrong type";
+    case GgufErrorKind::fill_failed: return "fill failed";
   }
   return "unknown";
 }
@@ -49,19 +49,19 @@ std::string GgufError::describe() const {
 
 std::string_view value_type_name(ValueType type) {
   switch (type) {
-    case ValueType::UINT8: return "uint8";
-    case ValueType::INT8: return "int8";
-    case ValueType::UINT16: return "uint16";
-    case ValueType::INT16: return "int16";
-    case ValueType::UINT32: return "uint32";
-    case ValueType::INT32: return "int32";
-    case ValueType::FLOAT32: return "float32";
-    case ValueType::BOOL: return "bool";
-    case ValueType::STRING: return "string";
-    case ValueType::ARRAY: return "array";
-    case ValueType::UINT64: return "uint64";
-    case ValueType::INT64: return "int64";
-    case ValueType::FLOAT64: return "float64";
+    case ValueType::uint8: return "uint8";
+    case ValueType::int8: return "int8";
+    case ValueType::uint16: return "uint16";
+    case ValueType::int16: return "int16";
+    case ValueType::uint32: return "uint32";
+    case ValueType::int32: return "int32";
+    case ValueType::float32: return "float32";
+    case ValueType::boolean: return "bool";
+    case ValueType::string: return "string";
+    case ValueType::array: return "array";
+    case ValueType::uint64: return "uint64";
+    case ValueType::int64: return "int64";
+    case ValueType::float64: return "float64";
   }
   return "unknown";
 }
@@ -70,7 +70,7 @@ namespace detail {
 
 uint64_t encoded_size(ValueType type, const std::byte* p) {
   if (auto n = fixed_value_size(type)) return *n;
-  if (type == ValueType::STRING) return 8 + load<uint64_t>(p);
+  if (type == ValueType::string) return 8 + load<uint64_t>(p);
   const auto element_type = static_cast<ValueType>(load<uint32_t>(p));
   const uint64_t count = load<uint64_t>(p + 4);
   if (auto n = fixed_value_size(element_type)) return 12 + count * *n;
@@ -145,11 +145,11 @@ bool Value::is_integer() const { return detail::is_integer_type(type_); }
 std::optional<uint64_t> Value::as_uint() const {
   const std::byte* p = bytes_.data();
   switch (type_) {
-    case ValueType::UINT8: return load<uint8_t>(p);
-    case ValueType::UINT16: return load<uint16_t>(p);
-    case ValueType::UINT32: return load<uint32_t>(p);
-    case ValueType::UINT64: return load<uint64_t>(p);
-    case ValueType::INT8: case ValueType::INT16: case ValueType::INT32: case ValueType::INT64: {
+    case ValueType::uint8: return load<uint8_t>(p);
+    case ValueType::uint16: return load<uint16_t>(p);
+    case ValueType::uint32: return load<uint32_t>(p);
+    case ValueType::uint64: return load<uint64_t>(p);
+    case ValueType::int8: case ValueType::int16: case ValueType::int32: case ValueType::int64: {
       const int64_t v = *as_int();
       if (v < 0) return std::nullopt;
       return static_cast<uint64_t>(v);
@@ -161,11 +161,11 @@ std::optional<uint64_t> Value::as_uint() const {
 std::optional<int64_t> Value::as_int() const {
   const std::byte* p = bytes_.data();
   switch (type_) {
-    case ValueType::INT8: return load<int8_t>(p);
-    case ValueType::INT16: return load<int16_t>(p);
-    case ValueType::INT32: return load<int32_t>(p);
-    case ValueType::INT64: return load<int64_t>(p);
-    case ValueType::UINT8: case ValueType::UINT16: case ValueType::UINT32: case ValueType::UINT64: {
+    case ValueType::int8: return load<int8_t>(p);
+    case ValueType::int16: return load<int16_t>(p);
+    case ValueType::int32: return load<int32_t>(p);
+    case ValueType::int64: return load<int64_t>(p);
+    case ValueType::uint8: case ValueType::uint16: case ValueType::uint32: case ValueType::uint64: {
       const uint64_t v = *as_uint();
       if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
       return static_cast<int64_t>(v);
@@ -175,23 +175,23 @@ std::optional<int64_t> Value::as_int() const {
 }
 
 std::optional<double> Value::as_float() const {
-  if (type_ == ValueType::FLOAT32) return load<float>(bytes_.data());
-  if (type_ == ValueType::FLOAT64) return load<double>(bytes_.data());
+  if (type_ == ValueType::float32) return load<float>(bytes_.data());
+  if (type_ == ValueType::float64) return load<double>(bytes_.data());
   return std::nullopt;
 }
 
 std::optional<bool> Value::as_bool() const {
-  if (type_ != ValueType::BOOL) return std::nullopt;
+  if (type_ != ValueType::boolean) return std::nullopt;
   return load<uint8_t>(bytes_.data()) != 0;
 }
 
 std::optional<std::string_view> Value::as_string() const {
-  if (type_ != ValueType::STRING) return std::nullopt;
+  if (type_ != ValueType::string) return std::nullopt;
   return std::string_view(reinterpret_cast<const char*>(bytes_.data() + 8), bytes_.size() - 8);
 }
 
 std::optional<ArrayView> Value::as_array() const {
-  if (type_ != ValueType::ARRAY) return std::nullopt;
+  if (type_ != ValueType::array) return std::nullopt;
   return ArrayView(bytes_, offset_);
 }
 
@@ -274,21 +274,21 @@ void append_escaped(std::string& out, std::string_view s, size_t max_string) {
 void append_value(std::string& out, const Value& v, size_t max_elements, size_t max_string) {
   char buf[64];
   switch (v.type()) {
-    case ValueType::FLOAT32:
+    case ValueType::float32:
       std::snprintf(buf, sizeof buf, "%.9g", *v.as_float());
       out += buf;
       return;
-    case ValueType::FLOAT64:
+    case ValueType::float64:
       std::snprintf(buf, sizeof buf, "%.17g", *v.as_float());
       out += buf;
       return;
-    case ValueType::BOOL:
+    case ValueType::boolean:
       out += *v.as_bool() ? "true" : "false";
       return;
-    case ValueType::STRING:
+    case ValueType::string:
       append_escaped(out, *v.as_string(), max_string);
       return;
-    case ValueType::ARRAY: {
+    case ValueType::array: {
       const ArrayView a = *v.as_array();
       out += '[';
       uint64_t shown = 0;
@@ -300,7 +300,7 @@ void append_value(std::string& out, const Value& v, size_t max_elements, size_t 
       out += ']';
       return;
     }
-    case ValueType::UINT64:
+    case ValueType::uint64:
       out += std::to_string(*v.as_uint());
       return;
     default:  // the other integers all fit in int64
@@ -318,7 +318,7 @@ std::string format_value(const Value& value, size_t max_elements, size_t max_str
 }
 
 std::string describe_type(const Value& value) {
-  if (value.type() != ValueType::ARRAY) return std::string(value_type_name(value.type()));
+  if (value.type() != ValueType::array) return std::string(value_type_name(value.type()));
   const ArrayView a = *value.as_array();
   return "array[" + std::string(value_type_name(a.element_type())) + ", " + std::to_string(a.size()) + "]";
 }

@@ -146,34 +146,34 @@ void ArrayBuilder::expect(ValueType type) const {
     ++count_;                                         \
     return *this;                                     \
   }
-SCOUT_GGUF_ADD_SCALAR(add_u8, uint8_t, UINT8)
-SCOUT_GGUF_ADD_SCALAR(add_i8, int8_t, INT8)
-SCOUT_GGUF_ADD_SCALAR(add_u16, uint16_t, UINT16)
-SCOUT_GGUF_ADD_SCALAR(add_i16, int16_t, INT16)
-SCOUT_GGUF_ADD_SCALAR(add_u32, uint32_t, UINT32)
-SCOUT_GGUF_ADD_SCALAR(add_i32, int32_t, INT32)
-SCOUT_GGUF_ADD_SCALAR(add_u64, uint64_t, UINT64)
-SCOUT_GGUF_ADD_SCALAR(add_i64, int64_t, INT64)
-SCOUT_GGUF_ADD_SCALAR(add_f32, float, FLOAT32)
-SCOUT_GGUF_ADD_SCALAR(add_f64, double, FLOAT64)
+SCOUT_GGUF_ADD_SCALAR(add_u8, uint8_t, uint8)
+SCOUT_GGUF_ADD_SCALAR(add_i8, int8_t, int8)
+SCOUT_GGUF_ADD_SCALAR(add_u16, uint16_t, uint16)
+SCOUT_GGUF_ADD_SCALAR(add_i16, int16_t, int16)
+SCOUT_GGUF_ADD_SCALAR(add_u32, uint32_t, uint32)
+SCOUT_GGUF_ADD_SCALAR(add_i32, int32_t, int32)
+SCOUT_GGUF_ADD_SCALAR(add_u64, uint64_t, uint64)
+SCOUT_GGUF_ADD_SCALAR(add_i64, int64_t, int64)
+SCOUT_GGUF_ADD_SCALAR(add_f32, float, float32)
+SCOUT_GGUF_ADD_SCALAR(add_f64, double, float64)
 #undef SCOUT_GGUF_ADD_SCALAR
 
 ArrayBuilder& ArrayBuilder::add_bool(bool v) {
-  expect(ValueType::BOOL);
+  expect(ValueType::boolean);
   store<uint8_t>(elements_, v ? 1 : 0);
   ++count_;
   return *this;
 }
 
 ArrayBuilder& ArrayBuilder::add_string(std::string_view v) {
-  expect(ValueType::STRING);
+  expect(ValueType::string);
   store_string(elements_, v);
   ++count_;
   return *this;
 }
 
 ArrayBuilder& ArrayBuilder::add_array(const ArrayBuilder& v) {
-  expect(ValueType::ARRAY);
+  expect(ValueType::array);
   if (v.depth_ + 1 > kMaxArrayDepth) {
     throw std::invalid_argument("gguf::ArrayBuilder: arrays may nest at most " +
                                 std::to_string(kMaxArrayDepth) + " levels");
@@ -208,50 +208,50 @@ void Writer::set_encoded(std::string key, ValueType type, std::vector<std::byte>
   kvs_.push_back({std::move(key), type, std::move(encoded)});
 }
 
-void Writer::set_u8(std::string key, uint8_t v) { set_encoded(std::move(key), ValueType::UINT8, encode_scalar(v)); }
-void Writer::set_i8(std::string key, int8_t v) { set_encoded(std::move(key), ValueType::INT8, encode_scalar(v)); }
-void Writer::set_u16(std::string key, uint16_t v) { set_encoded(std::move(key), ValueType::UINT16, encode_scalar(v)); }
-void Writer::set_i16(std::string key, int16_t v) { set_encoded(std::move(key), ValueType::INT16, encode_scalar(v)); }
-void Writer::set_u32(std::string key, uint32_t v) { set_encoded(std::move(key), ValueType::UINT32, encode_scalar(v)); }
-void Writer::set_i32(std::string key, int32_t v) { set_encoded(std::move(key), ValueType::INT32, encode_scalar(v)); }
-void Writer::set_u64(std::string key, uint64_t v) { set_encoded(std::move(key), ValueType::UINT64, encode_scalar(v)); }
-void Writer::set_i64(std::string key, int64_t v) { set_encoded(std::move(key), ValueType::INT64, encode_scalar(v)); }
-void Writer::set_f32(std::string key, float v) { set_encoded(std::move(key), ValueType::FLOAT32, encode_scalar(v)); }
-void Writer::set_f64(std::string key, double v) { set_encoded(std::move(key), ValueType::FLOAT64, encode_scalar(v)); }
+void Writer::set_u8(std::string key, uint8_t v) { set_encoded(std::move(key), ValueType::uint8, encode_scalar(v)); }
+void Writer::set_i8(std::string key, int8_t v) { set_encoded(std::move(key), ValueType::int8, encode_scalar(v)); }
+void Writer::set_u16(std::string key, uint16_t v) { set_encoded(std::move(key), ValueType::uint16, encode_scalar(v)); }
+void Writer::set_i16(std::string key, int16_t v) { set_encoded(std::move(key), ValueType::int16, encode_scalar(v)); }
+void Writer::set_u32(std::string key, uint32_t v) { set_encoded(std::move(key), ValueType::uint32, encode_scalar(v)); }
+void Writer::set_i32(std::string key, int32_t v) { set_encoded(std::move(key), ValueType::int32, encode_scalar(v)); }
+void Writer::set_u64(std::string key, uint64_t v) { set_encoded(std::move(key), ValueType::uint64, encode_scalar(v)); }
+void Writer::set_i64(std::string key, int64_t v) { set_encoded(std::move(key), ValueType::int64, encode_scalar(v)); }
+void Writer::set_f32(std::string key, float v) { set_encoded(std::move(key), ValueType::float32, encode_scalar(v)); }
+void Writer::set_f64(std::string key, double v) { set_encoded(std::move(key), ValueType::float64, encode_scalar(v)); }
 void Writer::set_bool(std::string key, bool v) {
-  set_encoded(std::move(key), ValueType::BOOL, encode_scalar<uint8_t>(v ? 1 : 0));
+  set_encoded(std::move(key), ValueType::boolean, encode_scalar<uint8_t>(v ? 1 : 0));
 }
 
 void Writer::set_string(std::string key, std::string_view v) {
   std::vector<std::byte> out;
   store_string(out, v);
-  set_encoded(std::move(key), ValueType::STRING, std::move(out));
+  set_encoded(std::move(key), ValueType::string, std::move(out));
 }
 
 void Writer::set_array(std::string key, const ArrayBuilder& array) {
-  set_encoded(std::move(key), ValueType::ARRAY, array.encode());
+  set_encoded(std::move(key), ValueType::array, array.encode());
 }
 
 void Writer::set_string_array(std::string key, std::span<const std::string> values) {
-  ArrayBuilder a(ValueType::STRING);
+  ArrayBuilder a(ValueType::string);
   for (const auto& s : values) a.add_string(s);
   set_array(std::move(key), a);
 }
 
 void Writer::set_string_array(std::string key, std::span<const std::string_view> values) {
-  ArrayBuilder a(ValueType::STRING);
+  ArrayBuilder a(ValueType::string);
   for (const auto s : values) a.add_string(s);
   set_array(std::move(key), a);
 }
 
 void Writer::set_f32_array(std::string key, std::span<const float> values) {
-  ArrayBuilder a(ValueType::FLOAT32);
+  ArrayBuilder a(ValueType::float32);
   for (const float v : values) a.add_f32(v);
   set_array(std::move(key), a);
 }
 
 void Writer::set_i32_array(std::string key, std::span<const int32_t> values) {
-  ArrayBuilder a(ValueType::INT32);
+  ArrayBuilder a(ValueType::int32);
   for (const int32_t v : values) a.add_i32(v);
   set_array(std::move(key), a);
 }
@@ -272,7 +272,7 @@ bool Writer::remove(std::string_view key) {
 
 Expected<void, GgufError> Writer::set_alignment(uint32_t alignment) {
   if (!detail::is_power_of_two(alignment)) {
-    return Unexpected{write_error(GgufErrorKind::kBadAlignment, "",
+    return Unexpected{write_error(GgufErrorKind::bad_alignment, "",
                                   "alignment " + std::to_string(alignment) + " is not a power of two")};
   }
   set_u32(std::string(detail::kAlignmentKey), alignment);
@@ -283,7 +283,7 @@ uint32_t Writer::alignment() const {
   const auto it = kv_index_.find(std::string(detail::kAlignmentKey));
   if (it == kv_index_.end()) return detail::kDefaultAlignment;
   const Kv& kv = kvs_[it->second];
-  if (kv.type != ValueType::UINT32) return detail::kDefaultAlignment;
+  if (kv.type != ValueType::uint32) return detail::kDefaultAlignment;
   const auto a = detail::load<uint32_t>(kv.encoded.data());
   return detail::is_power_of_two(a) ? a : detail::kDefaultAlignment;
 }
@@ -293,21 +293,21 @@ uint32_t Writer::alignment() const {
 
 Expected<void, GgufError> Writer::add_tensor(std::string name, GgmlType type, std::vector<uint64_t> shape) {
   if (name.empty()) {
-    return Unexpected{write_error(GgufErrorKind::kBadTensorName, "", "tensor names must not be empty")};
+    return Unexpected{write_error(GgufErrorKind::bad_tensor_name, "", "tensor names must not be empty")};
   }
   if (name.size() >= detail::kMaxTensorNameBytes) {
-    return Unexpected{write_error(GgufErrorKind::kBadTensorName, "",
+    return Unexpected{write_error(GgufErrorKind::bad_tensor_name, "",
                                   "tensor name " + detail::quoted(name) + " is " + std::to_string(name.size()) +
                                       " bytes; ggml (and so llama.cpp) accepts at most " +
                                       std::to_string(detail::kMaxTensorNameBytes - 1))};
   }
   if (tensor_index_.count(name)) {
-    return Unexpected{write_error(GgufErrorKind::kDuplicateTensor, "",
+    return Unexpected{write_error(GgufErrorKind::duplicate_tensor, "",
                                   "tensor " + detail::quoted(name) + " is already declared")};
   }
   const auto check = detail::check_shape(shape, ggml_type_traits(type));
   if (!check.problem.empty()) {
-    return Unexpected{write_error(GgufErrorKind::kBadShape, "", "tensor " + detail::quoted(name) + " " + check.problem)};
+    return Unexpected{write_error(GgufErrorKind::bad_shape, "", "tensor " + detail::quoted(name) + " " + check.problem)};
   }
   tensor_index_.emplace(name, tensors_.size());
   tensors_.push_back({std::move(name), type, std::move(shape), check.n_bytes});
@@ -319,9 +319,9 @@ Expected<void, GgufError> Writer::write_to(detail::Sink& sink, const std::string
   uint32_t alignment = detail::kDefaultAlignment;
   if (auto it = kv_index_.find(std::string(detail::kAlignmentKey)); it != kv_index_.end()) {
     const Kv& kv = kvs_[it->second];
-    const bool ok = kv.type == ValueType::UINT32 && detail::is_power_of_two(detail::load<uint32_t>(kv.encoded.data()));
+    const bool ok = kv.type == ValueType::uint32 && detail::is_power_of_two(detail::load<uint32_t>(kv.encoded.data()));
     if (!ok) {
-      return Unexpected{write_error(GgufErrorKind::kBadAlignment, path,
+      return Unexpected{write_error(GgufErrorKind::bad_alignment, path,
                                     "metadata key 'general.alignment' must be a uint32 power of two")};
     }
     alignment = detail::load<uint32_t>(kv.encoded.data());
@@ -335,7 +335,7 @@ Expected<void, GgufError> Writer::write_to(detail::Sink& sink, const std::string
     offsets.push_back(end);
     uint64_t next = 0;
     if (__builtin_add_overflow(end, t.n_bytes, &next) || next > UINT64_MAX - alignment) {
-      return Unexpected{write_error(GgufErrorKind::kBadShape, path, "the tensors' total size overflows 2^64")};
+      return Unexpected{write_error(GgufErrorKind::bad_shape, path, "the tensors' total size overflows 2^64")};
     }
     end = detail::align_up(next, alignment);
   }
@@ -364,7 +364,7 @@ Expected<void, GgufError> Writer::write_to(detail::Sink& sink, const std::string
   if (!tensors_.empty()) head.resize(detail::align_up(head.size(), alignment), std::byte{0});
 
   auto sink_failed = [&] {
-    return Unexpected{write_error(GgufErrorKind::kIo, path, "cannot write the file: " + sink.error())};
+    return Unexpected{write_error(GgufErrorKind::io, path, "cannot write the file: " + sink.error())};
   };
   if (!sink.write(head)) return sink_failed();
 
@@ -374,7 +374,7 @@ Expected<void, GgufError> Writer::write_to(detail::Sink& sink, const std::string
     const auto& t = tensors_[i];
     buffer.assign(t.n_bytes, std::byte{0});
     if (!fill(i, std::span<std::byte>(buffer))) {
-      return Unexpected{write_error(GgufErrorKind::kFillFailed, path,
+      return Unexpected{write_error(GgufErrorKind::fill_failed, path,
                                     "the data source for tensor " + detail::quoted(t.name) + " (#" +
                                         std::to_string(i) + ") reported a failure")};
     }
@@ -394,21 +394,21 @@ Expected<void, GgufError> Writer::write_bytes(std::vector<std::byte>& out, const
 }
 
 Expected<void, GgufError> Writer::write_file(const std::string& path, const FillFn& fill) const {
-  if (const auto refused = not_a_regular_file(path)) return Unexpected{write_error(GgufErrorKind::kIo, path, *refused)};
+  if (const auto refused = not_a_regular_file(path)) return Unexpected{write_error(GgufErrorKind::io, path, *refused)};
   static std::atomic<uint64_t> counter{0};
   TempFile temp(path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++));
   if (!temp.create()) {
-    return Unexpected{write_error(GgufErrorKind::kIo, path,
+    return Unexpected{write_error(GgufErrorKind::io, path,
                                   "cannot create " + temp.path() + ": " + std::strerror(errno))};
   }
   FdSink sink(temp.fd());
   if (auto r = write_to(sink, path, fill); !r) return r;
   if (!temp.sync_and_close()) {
-    return Unexpected{write_error(GgufErrorKind::kIo, path,
+    return Unexpected{write_error(GgufErrorKind::io, path,
                                   "cannot write " + temp.path() + ": " + std::strerror(errno))};
   }
   if (::rename(temp.path().c_str(), path.c_str()) != 0) {
-    return Unexpected{write_error(GgufErrorKind::kIo, path,
+    return Unexpected{write_error(GgufErrorKind::io, path,
                                   "cannot rename " + temp.path() + " into place: " + std::strerror(errno))};
   }
   temp.commit();

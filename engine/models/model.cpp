@@ -78,7 +78,7 @@ Result<void> Model::bind() {
     const auto* t = file_.find_tensor(name);
     if (!t) return nullptr;
     weight_bytes_ += t->n_bytes;
-    if (t->type == GgmlType::F32 && reinterpret_cast<uintptr_t>(t->data.data()) % 4 == 0)
+    if (t->type == GgmlType::f32 && reinterpret_cast<uintptr_t>(t->data.data()) % 4 == 0)
       return reinterpret_cast<const float*>(t->data.data());
     if (!quants_weight_type(t->type)) {
       if (error.empty()) error = file_.path() + ": tensor '" + name + "' has a type Scout cannot read";

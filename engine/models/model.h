@@ -75,7 +75,7 @@ class Model {
   const float* rope_freqs_ = nullptr;
   std::vector<LayerWeights> layers_;
   std::vector<std::vector<float>> converted_;  // 1-D tensors not stored as F32
-  GgmlType dominant_type_ = GgmlType::F32;
+  GgmlType dominant_type_ = GgmlType::f32;
   uint64_t weight_bytes_ = 0;
 };
 

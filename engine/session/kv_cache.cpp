@@ -9,7 +9,7 @@
 
 namespace scout {
 namespace {
-size_t elem_size(KvType t) { return t == KvType::F16 ? 2 : 4; }
+size_t elem_size(KvType t) { return t == KvType::f16 ? 2 : 4; }
 }  // namespace
 
 KvCache::KvCache(const ModelHparams& hp, int32_t n_ctx, KvType type)

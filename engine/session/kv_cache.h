@@ -36,7 +36,7 @@ class KvCache {
   void release();
 
   int32_t n_ctx_ = 0;
-  KvType type_ = KvType::F16;
+  KvType type_ = KvType::f16;
   uint32_t n_layer_ = 0;
   int32_t n_head_kv_ = 0;
   int32_t head_dim_ = 0;

@@ -26,7 +26,7 @@ namespace scout {
 struct SessionOptions {
   int32_t n_ctx = 0;        // positions the cache holds; 0: min(the model's training context, 4096)
   int32_t n_batch = 512;    // tokens per forward pass while prefilling
-  KvType kv_type = KvType::F16;
+  KvType kv_type = KvType::f16;
 };
 
 // The CPU backend with n_threads threads (0: one per core).

@@ -18,14 +18,14 @@ namespace {
 // llama.cpp's general.file_type (enum llama_ftype) for a file whose matrices are all `type`.
 uint32_t llama_file_type(GgmlType type) {
   switch (type) {
-    case GgmlType::F32: return 0;
-    case GgmlType::F16: return 1;
-    case GgmlType::Q4_0: return 2;
-    case GgmlType::Q8_0: return 7;
-    case GgmlType::Q4_K: return 14;  // Q4_K_S: every matrix Q4_K
-    case GgmlType::Q5_K: return 16;  // Q5_K_S
-    case GgmlType::Q6_K: return 18;
-    case GgmlType::BF16: return 32;
+    case GgmlType::f32: return 0;
+    case GgmlType::f16: return 1;
+    case GgmlType::q4_0: return 2;
+    case GgmlType::q8_0: return 7;
+    case GgmlType::q4_k: return 14;  // Q4_K_S: every matrix Q4_K
+    case GgmlType::q5_k: return 16;  // Q5_K_S
+    case GgmlType::q6_k: return 18;
+    case GgmlType::bf16: return 32;
     default: return 0;
   }
 }
@@ -54,7 +54,7 @@ Result<Vocab> load_vocab(const SynthOptions& o) {
 void pad_vocab(Vocab& vocab, size_t n_vocab) {
   while (vocab.tokens.size() < n_vocab) {
     vocab.tokens.push_back("[PAD" + std::to_string(vocab.tokens.size()) + "]");
-    vocab.token_types.push_back(TokenType::kUnused);
+    vocab.token_types.push_back(TokenType::unused);
     if (!vocab.added_flags.empty()) vocab.added_flags.push_back(0);
   }
 }
@@ -95,20 +95,20 @@ Unexpected<SynthError> input_error(std::string message) { return {SynthError{fal
 }  // namespace
 
 GgmlType synth_tensor_type(TensorRole role, const std::vector<uint64_t>& shape, GgmlType requested) {
-  if (!takes_file_type(role)) return GgmlType::F32;
+  if (!takes_file_type(role)) return GgmlType::f32;
   const uint64_t row = shape.at(0);
   if (row % ggml_type_traits(requested).block_size == 0) return requested;
-  if (row % ggml_type_traits(GgmlType::Q8_0).block_size == 0 &&
+  if (row % ggml_type_traits(GgmlType::q8_0).block_size == 0 &&
       ggml_type_traits(requested).block_size > 1)
-    return GgmlType::Q8_0;
-  return GgmlType::F32;
+    return GgmlType::q8_0;
+  return GgmlType::f32;
 }
 
 Expected<SynthReport, SynthError> synth_model(const SynthOptions& o, const std::string& out_path, const SynthProgress& progress) {
   // Before any work: a large model takes half an hour to generate.
   if (const auto refused = not_a_regular_file(out_path)) return Unexpected{SynthError{true, out_path + ": " + *refused}};
   const auto& traits = ggml_type_traits(o.type);
-  if (!traits.supported || o.type == GgmlType::Q8_K)
+  if (!traits.supported || o.type == GgmlType::q8_k)
     return input_error("type " + std::string(traits.name) +
                       " cannot be written (supported: f32 f16 bf16 q8_0 q4_0 q4_K q5_K q6_K)");
   auto hp = preset_hparams(o.preset, o.arch);

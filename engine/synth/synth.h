@@ -24,7 +24,7 @@ inline constexpr uint64_t kKeepWholeVocab = UINT64_MAX;
 struct SynthOptions {
   std::string preset = "tiny";
   Arch arch = Arch::qwen3moe;
-  GgmlType type = GgmlType::F32;      // type of the projection matrices and embeddings
+  GgmlType type = GgmlType::f32;      // type of the projection matrices and embeddings
   std::string tokenizer_path;         // a HF tokenizer.json, or a .gguf whose vocabulary is copied
   std::string tokenizer_config_path;  // optional tokenizer_config.json (bos/eos); found beside tokenizer.json if empty
   uint64_t seed = 42;

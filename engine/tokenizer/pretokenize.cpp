@@ -201,17 +201,17 @@ void split_isolated(size_t begin, size_t end, const Match& match, const Emit& em
 
 std::string_view pre_type_name(PreType type) {
   switch (type) {
-    case PreType::kQwen2: return "qwen2";
-    case PreType::kLlamaBpe: return "llama-bpe";
-    case PreType::kDeepseekV3: return "deepseek-v3";
+    case PreType::qwen2: return "qwen2";
+    case PreType::llama_bpe: return "llama-bpe";
+    case PreType::deepseek_v3: return "deepseek-v3";
   }
   return "?";
 }
 
 std::optional<PreType> pre_type_from_name(std::string_view name) {
-  if (name == "qwen2") return PreType::kQwen2;
-  if (name == "llama-bpe") return PreType::kLlamaBpe;
-  if (name == "deepseek-v3") return PreType::kDeepseekV3;
+  if (name == "qwen2") return PreType::qwen2;
+  if (name == "llama-bpe") return PreType::llama_bpe;
+  if (name == "deepseek-v3") return PreType::deepseek_v3;
   return std::nullopt;
 }
 
@@ -220,13 +220,13 @@ void pre_tokenize(PreType type, std::string_view text, std::vector<std::string_v
   const Scanner s(text);
   auto emit = [&](size_t b, size_t e) { s.emit(b, e, out); };
   switch (type) {
-    case PreType::kQwen2:
-    case PreType::kLlamaBpe: {
-      const size_t max_digits = type == PreType::kQwen2 ? 1 : 3;
+    case PreType::qwen2:
+    case PreType::llama_bpe: {
+      const size_t max_digits = type == PreType::qwen2 ? 1 : 3;
       split_isolated(0, s.size(), [&](size_t i, size_t end) { return s.match_gpt4_style(i, end, max_digits); }, emit);
       break;
     }
-    case PreType::kDeepseekV3: {
+    case PreType::deepseek_v3: {
       auto regex3 = [&](size_t i, size_t end) { return s.match_deepseek(i, end); };
       auto cjk = [&](size_t i, size_t end) { return s.match_cjk(i, end); };
       auto digits = [&](size_t i, size_t end) { return s.match_digits3(i, end); };

@@ -7,10 +7,10 @@
 // alternative is written beside its code). The HF `tokenizers` library runs these regexes with
 // Oniguruma; see unicode.h for the whitespace and case-folding facts that matter.
 //
-//   kQwen2      (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*
+//   qwen2       (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*
 //               |\s*[\r\n]+|\s+(?!\S)|\s+
-//   kLlamaBpe   the same with \p{N}{1,3} in place of \p{N}
-//   kDeepseekV3 three splits, each applied to every piece the previous one produced:
+//   llama_bpe   the same with \p{N}{1,3} in place of \p{N}
+//   deepseek_v3 three splits, each applied to every piece the previous one produced:
 //               1. \p{N}{1,3}
 //               2. [一-龥぀-ゟ゠-ヿ]+           (U+4E00..U+9FA5, U+3040..U+309F, U+30A0..U+30FF)
 //               3. [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+
@@ -31,9 +31,9 @@
 namespace scout {
 
 enum class PreType {
-  kQwen2,       // "qwen2": Qwen2, Qwen2.5, Qwen3
-  kLlamaBpe,    // "llama-bpe": Llama 3.x
-  kDeepseekV3,  // "deepseek-v3": DeepSeek-V3, DeepSeek-R1
+  qwen2,       // "qwen2": Qwen2, Qwen2.5, Qwen3
+  llama_bpe,    // "llama-bpe": Llama 3.x
+  deepseek_v3,  // "deepseek-v3": DeepSeek-V3, DeepSeek-R1
 };
 
 // The `tokenizer.ggml.pre` name of a pre-tokenizer and back.

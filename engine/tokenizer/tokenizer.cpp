@@ -130,7 +130,7 @@ std::string describe_token(const std::string& text) {
 
 struct Tokenizer::Impl {
   Vocab vocab;
-  PreType pre = PreType::kQwen2;
+  PreType pre = PreType::qwen2;
   bool normalize_nfc = false;
   bool ignore_merges = false;
   std::vector<std::string> pieces;    // bytes each id stands for
@@ -184,8 +184,8 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
                       "' is not supported (known: qwen2, llama-bpe, deepseek-v3)");
   }
   impl->pre = *pre;
-  impl->normalize_nfc = *pre == PreType::kQwen2;
-  impl->ignore_merges = *pre == PreType::kLlamaBpe;
+  impl->normalize_nfc = *pre == PreType::qwen2;
+  impl->ignore_merges = *pre == PreType::llama_bpe;
 
   const size_t n = vocab.tokens.size();
   if (n == 0) return make_error("the vocabulary has no tokens");
@@ -210,9 +210,9 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
     const int32_t id32 = static_cast<int32_t>(id);
     impl->by_text.emplace(text, id32);
     switch (type) {
-      case TokenType::kNormal:
-      case TokenType::kByte: {
-        if (const int byte = byte_token_value(text); type == TokenType::kByte && byte >= 0) {
+      case TokenType::normal:
+      case TokenType::byte: {
+        if (const int byte = byte_token_value(text); type == TokenType::byte && byte >= 0) {
           raw.assign(1, static_cast<char>(byte));
         } else if (!unicode::byte_level_to_bytes(text, raw)) {
           raw = text;  // not in byte-level form: stands for its own UTF-8
@@ -226,9 +226,9 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
         impl->pieces[id] = raw;
         break;
       }
-      case TokenType::kControl:
-      case TokenType::kUserDefined:
-      case TokenType::kUnknown: {
+      case TokenType::control:
+      case TokenType::user_defined:
+      case TokenType::unknown: {
         if (!text.empty()) {
           auto [it, inserted] = added_by_text.emplace(text, id32);
           if (!inserted) {
@@ -236,7 +236,7 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
                               " have the same text " + describe_token(text));
           }
           impl->added_all.insert(text, id32);
-          if (type == TokenType::kUserDefined) impl->added_always.insert(text, id32);
+          if (type == TokenType::user_defined) impl->added_always.insert(text, id32);
           const uint8_t flags = vocab.added_flags.empty() ? 0 : vocab.added_flags[id];
           if (text.find(' ') != std::string::npos || (flags & (kAddedLstrip | kAddedRstrip)) != 0)
             impl->can_cut_before_space = false;
@@ -244,7 +244,7 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
         impl->pieces[id] = text;
         break;
       }
-      case TokenType::kUnused:
+      case TokenType::unused:
         break;
       default:
         return make_error("token " + std::to_string(id) + " " + describe_token(text) + " has unknown type " +
@@ -357,7 +357,7 @@ const Vocab& Tokenizer::vocab() const { return impl_->vocab; }
 
 bool Tokenizer::is_control(int32_t id) const {
   return id >= 0 && static_cast<size_t>(id) < impl_->vocab.tokens.size() &&
-         impl_->vocab.token_types[static_cast<size_t>(id)] == TokenType::kControl;
+         impl_->vocab.token_types[static_cast<size_t>(id)] == TokenType::control;
 }
 
 std::optional<int32_t> Tokenizer::find_token(std::string_view text) const {

@@ -23,14 +23,12 @@ namespace scout::unicode {
 
 // Classes of one code point, as bits. A code point has at most one of kLetter, kNumber,
 // kMark, kPunct, kSymbol (they are general categories); kSpace is a separate property.
-enum CodepointFlags : uint8_t {
-  kLetter = 1 << 0,  // L: Lu Ll Lt Lm Lo
-  kNumber = 1 << 1,  // N: Nd Nl No
-  kMark = 1 << 2,    // M: Mn Mc Me
-  kPunct = 1 << 3,   // P: Pc Pd Ps Pe Pi Pf Po
-  kSymbol = 1 << 4,  // S: Sm Sc Sk So
-  kSpace = 1 << 5,   // White_Space
-};
+inline constexpr uint8_t kLetter = 1 << 0;  // L: Lu Ll Lt Lm Lo
+inline constexpr uint8_t kNumber = 1 << 1;  // N: Nd Nl No
+inline constexpr uint8_t kMark = 1 << 2;    // M: Mn Mc Me
+inline constexpr uint8_t kPunct = 1 << 3;   // P: Pc Pd Ps Pe Pi Pf Po
+inline constexpr uint8_t kSymbol = 1 << 4;  // S: Sm Sc Sk So
+inline constexpr uint8_t kSpace = 1 << 5;   // White_Space
 
 // Stands for one byte of input that is not part of well-formed UTF-8. It is outside the code
 // point range, so it has no flags: the pre-tokenizers treat it like an unassigned character.

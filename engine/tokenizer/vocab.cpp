@@ -102,11 +102,11 @@ Result<PreType> detect_pre(const json& root, const std::string& path) {
     }
     regexes.push_back(canonical_regex(s["pattern"]["Regex"].get<std::string>()));
   }
-  if (regexes.size() == 1 && regexes[0] == kQwen2Regex) return PreType::kQwen2;
-  if (regexes.size() == 1 && regexes[0] == kLlama3Regex) return PreType::kLlamaBpe;
+  if (regexes.size() == 1 && regexes[0] == kQwen2Regex) return PreType::qwen2;
+  if (regexes.size() == 1 && regexes[0] == kLlama3Regex) return PreType::llama_bpe;
   if (regexes.size() == 3 && regexes[0] == kDeepseekDigitsRegex && regexes[1] == kDeepseekCjkRegex &&
       regexes[2] == kDeepseekMainRegex) {
-    return PreType::kDeepseekV3;
+    return PreType::deepseek_v3;
   }
   return unknown("unknown Split regexes");
 }
@@ -117,7 +117,7 @@ Result<bool> check_normalizer(const json& root, PreType pre, const std::string& 
   const bool is_none = n.is_null() || (n.is_object() && n.value("type", "") == "Sequence" &&
                                        n.contains("normalizers") && n["normalizers"].is_array() &&
                                        n["normalizers"].empty());
-  const bool want_nfc = pre == PreType::kQwen2;
+  const bool want_nfc = pre == PreType::qwen2;
   if ((want_nfc && !is_nfc) || (!want_nfc && !is_none)) {
     return make_error(path + ": normalizer " + n.dump() + " does not match pre-tokenizer '" +
                       std::string(pre_type_name(pre)) + "', which implies " + (want_nfc ? "NFC" : "no normalizer"));
@@ -173,7 +173,7 @@ Result<Vocab> vocab_from_tokenizer_json(const std::string& tokenizer_json_path,
     if (!pre) return Unexpected{pre.error()};
     if (auto ok = check_normalizer(root, *pre, path); !ok) return Unexpected{ok.error()};
     const bool ignore_merges = model.value("ignore_merges", false);
-    if (ignore_merges != (*pre == PreType::kLlamaBpe)) {
+    if (ignore_merges != (*pre == PreType::llama_bpe)) {
       return make_error(path + ": model.ignore_merges is " + (ignore_merges ? "true" : "false") +
                         " but pre-tokenizer '" + std::string(pre_type_name(*pre)) + "' implies the opposite");
     }
@@ -198,13 +198,13 @@ Result<Vocab> vocab_from_tokenizer_json(const std::string& tokenizer_json_path,
     }
     const size_t n = static_cast<size_t>(max_id + 1);
     v.tokens.assign(n, std::string());
-    v.token_types.assign(n, TokenType::kUnused);
+    v.token_types.assign(n, TokenType::unused);
     std::vector<bool> filled(n, false);
     for (const auto& [text, id] : vocab.items()) {
       const auto i = static_cast<size_t>(id.get<int64_t>());
       if (filled[i]) return make_error(path + ": model.vocab gives id " + std::to_string(i) + " to two tokens");
       v.tokens[i] = text;
-      v.token_types[i] = TokenType::kNormal;
+      v.token_types[i] = TokenType::normal;
       filled[i] = true;
     }
     bool any_flags = false;
@@ -214,10 +214,10 @@ Result<Vocab> vocab_from_tokenizer_json(const std::string& tokenizer_json_path,
       std::string content = a.at("content").get<std::string>();
       const bool special = a.value("special", false);
       if (special || looks_special(content)) {
-        v.token_types[i] = TokenType::kControl;
+        v.token_types[i] = TokenType::control;
       } else {
         content = replace_all(content, "\u2581", " ");
-        v.token_types[i] = TokenType::kUserDefined;
+        v.token_types[i] = TokenType::user_defined;
       }
       v.tokens[i] = content;
       filled[i] = true;
@@ -287,7 +287,7 @@ Result<Vocab> vocab_from_tokenizer_json(const std::string& tokenizer_json_path,
     } else if (auto first = template_first_special(root.value("post_processor", json())); first && v.bos_id) {
       v.add_bos = id_of(*first) == v.bos_id;
     } else {
-      v.add_bos = *pre == PreType::kLlamaBpe;
+      v.add_bos = *pre == PreType::llama_bpe;
     }
     if (config.contains("add_eos_token") && config["add_eos_token"].is_boolean()) {
       v.add_eos = config["add_eos_token"].get<bool>();
@@ -314,7 +314,7 @@ Vocab truncate_vocab(const Vocab& vocab, size_t n_regular) {
   std::string raw;
   for (size_t id = 0; id < n; ++id) {
     const TokenType t = vocab.token_types[id];
-    if (t != TokenType::kNormal && t != TokenType::kByte) continue;
+    if (t != TokenType::normal && t != TokenType::byte) continue;
     const bool single_byte = unicode::byte_level_to_bytes(vocab.tokens[id], raw) && raw.size() == 1;
     if (kept_regular < n_regular) {
       keep[id] = true;
@@ -342,7 +342,7 @@ Vocab truncate_vocab(const Vocab& vocab, size_t n_regular) {
   };
   // Regular tokens first, then added ones: the same layout as the original vocabularies.
   for (size_t id = 0; id < n; ++id) {
-    if (keep[id] && !vocab.is_added(id) && vocab.token_types[id] != TokenType::kUnused) take(id);
+    if (keep[id] && !vocab.is_added(id) && vocab.token_types[id] != TokenType::unused) take(id);
   }
   for (size_t id = 0; id < n; ++id) {
     if (vocab.is_added(id)) take(id);

@@ -25,20 +25,18 @@ namespace scout {
 
 // GGUF `tokenizer.ggml.token_type` values.
 enum class TokenType : int32_t {
-  kNormal = 1,
-  kUnknown = 2,
-  kControl = 3,      // special tokens: only recognised in text when the caller asks for it
-  kUserDefined = 4,  // added tokens that are always recognised in text
-  kUnused = 5,
-  kByte = 6,
+  normal = 1,
+  unknown = 2,
+  control = 3,      // special tokens: only recognised in text when the caller asks for it
+  user_defined = 4,  // added tokens that are always recognised in text
+  unused = 5,
+  byte = 6,
 };
 
 // Per-token flags of added tokens from tokenizer.json (GGUF has no key for them, so a Vocab
 // read from GGUF has none).
-enum AddedTokenFlags : uint8_t {
-  kAddedLstrip = 1 << 0,  // whitespace just before the token is absorbed by it (and dropped)
-  kAddedRstrip = 1 << 1,  // whitespace just after the token is absorbed by it (and dropped)
-};
+inline constexpr uint8_t kAddedLstrip = 1 << 0;  // whitespace just before the token is absorbed by it (and dropped)
+inline constexpr uint8_t kAddedRstrip = 1 << 1;  // whitespace just after the token is absorbed by it (and dropped)
 
 struct Vocab {
   std::string model = "gpt2";          // tokenizer.ggml.model: only "gpt2" (byte-level BPE)
@@ -59,15 +57,15 @@ struct Vocab {
   size_t size() const { return tokens.size(); }
   bool is_added(size_t id) const {
     const TokenType t = token_types[id];
-    return t == TokenType::kControl || t == TokenType::kUserDefined || t == TokenType::kUnknown;
+    return t == TokenType::control || t == TokenType::user_defined || t == TokenType::unknown;
   }
 };
 
 // Imports a Hugging Face tokenizer.json (BPE with a ByteLevel pre-tokenizer) and, optionally,
 // its tokenizer_config.json (pass "" for none).
-//   - added tokens become kControl when `special` is true or their text looks special
+//   - added tokens become control when `special` is true or their text looks special
 //     (<|...|>, <｜...｜>, <pad>, <mask>, <unused...>), as llama.cpp's converter does, and
-//     kUserDefined otherwise; ids missing from both lists become "[PAD<id>]" kUnused;
+//     user_defined otherwise; ids missing from both lists become "[PAD<id>]" unused;
 //   - `pre` is chosen by recognising the Split regexes of the pre-tokenizer (and the NFC
 //     normalizer for "qwen2"); anything else is an error that quotes what was found;
 //   - chat_template comes from tokenizer_config.json (a string, or the "default" entry of a list

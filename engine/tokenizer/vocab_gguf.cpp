@@ -56,7 +56,7 @@ Result<Vocab> vocab_from_gguf(const gguf::File& file) {
       v.token_types.push_back(static_cast<TokenType>(t));
     }
   } else {
-    v.token_types.assign(v.tokens.size(), TokenType::kNormal);
+    v.token_types.assign(v.tokens.size(), TokenType::normal);
   }
 
   auto merges = file.get_string_array(kMerges);

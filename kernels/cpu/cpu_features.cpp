@@ -44,8 +44,8 @@ CpuFeatures detect() {
     f.avx512vnni = ecx & (1u << 11);
   }
   if (f.os_avx && f.avx2 && f.fma && f.f16c) {
-    f.best = CpuIsa::Avx2;
-    if (f.os_avx512 && f.avx512f && f.avx512bw && f.avx512vl) f.best = CpuIsa::Avx512;
+    f.best = CpuIsa::avx2;
+    if (f.os_avx512 && f.avx512f && f.avx512bw && f.avx512vl) f.best = CpuIsa::avx512;
   }
 #endif
   return f;
@@ -92,15 +92,15 @@ CpuIsa set_cpu_isa(CpuIsa isa) {
 
 std::string_view cpu_isa_name(CpuIsa isa) {
   switch (isa) {
-    case CpuIsa::Portable: return "portable";
-    case CpuIsa::Avx2: return "avx2";
-    case CpuIsa::Avx512: return "avx512";
+    case CpuIsa::portable: return "portable";
+    case CpuIsa::avx2: return "avx2";
+    case CpuIsa::avx512: return "avx512";
   }
   return "unknown";
 }
 
 std::optional<CpuIsa> cpu_isa_from_name(std::string_view name) {
-  for (CpuIsa isa : {CpuIsa::Portable, CpuIsa::Avx2, CpuIsa::Avx512})
+  for (CpuIsa isa : {CpuIsa::portable, CpuIsa::avx2, CpuIsa::avx512})
     if (cpu_isa_name(isa) == name) return isa;
   return std::nullopt;
 }

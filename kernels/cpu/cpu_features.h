@@ -1,9 +1,9 @@
 // Which SIMD level the CPU kernels run at, chosen at run time from cpuid.
 //
 // Levels are ordered; each needs all of these CPU features (and OS support for the registers):
-//   Portable  plain C++, every target
-//   Avx2      AVX2, FMA, F16C
-//   Avx512    Avx2 plus AVX-512 F, BW, VL (VNNI is used when present as well)
+//   portable  plain C++, every target
+//   avx2      AVX2, FMA, F16C
+//   avx512    avx2 plus AVX-512 F, BW, VL (VNNI is used when present as well)
 // The active level starts as the best the CPU has, lowered by the environment variable
 // SCOUT_CPU_ISA=portable|avx2|avx512 (for tests and benchmarks; asking for more than the CPU has
 // gives the best it has, with a warning on stderr), and can be changed with set_cpu_isa().
@@ -15,7 +15,7 @@
 
 namespace scout {
 
-enum class CpuIsa : uint8_t { Portable = 0, Avx2 = 1, Avx512 = 2 };
+enum class CpuIsa : uint8_t { portable = 0, avx2 = 1, avx512 = 2 };
 
 struct CpuFeatures {
   bool avx2 = false;
@@ -27,7 +27,7 @@ struct CpuFeatures {
   bool avx512vnni = false;
   bool os_avx = false;     // the OS saves YMM state (XCR0)
   bool os_avx512 = false;  // the OS saves ZMM and mask state (XCR0)
-  CpuIsa best = CpuIsa::Portable;  // the highest level all of whose needs are met
+  CpuIsa best = CpuIsa::portable;  // the highest level all of whose needs are met
 };
 
 // What cpuid reported, detected once; thread-safe.

@@ -148,7 +148,7 @@ const void* CpuOps::prepare_activations(GgmlType weight_type, const float* x, in
                                         size_t& row_bytes, const GemmKernel* gemm) {
   const GgmlType act_type = vec_dot_act_type(weight_type);
   row_bytes = gemm ? gemm->act_row_bytes(n) : ggml_row_size(act_type, n);
-  if (!gemm && act_type == GgmlType::F32) return x;
+  if (!gemm && act_type == GgmlType::f32) return x;
   const size_t need = row_bytes * static_cast<size_t>(n_rows);
   if (act_buffer_.size() < need) act_buffer_.resize(need);
   std::byte* out = act_buffer_.data();
@@ -387,7 +387,7 @@ void CpuOps::kv_store(const KvLayerView& cache, const float* k, const float* v, 
   for (int64_t t = 0; t < n_tokens; ++t) {
     const int64_t pos = positions[t];
     assert(pos >= 0 && pos < cache.n_ctx);
-    if (cache.type == KvType::F32) {
+    if (cache.type == KvType::f32) {
       std::memcpy(static_cast<float*>(cache.k) + pos * row, k + t * row, sizeof(float) * static_cast<size_t>(row));
       std::memcpy(static_cast<float*>(cache.v) + pos * row, v + t * row, sizeof(float) * static_cast<size_t>(row));
     } else {
@@ -402,8 +402,8 @@ void CpuOps::attention(const float* q, int64_t n_tokens, int32_t n_head, const i
   const int32_t hd = cache.head_dim;
   const int32_t group = n_head / cache.n_head_kv;
   const int64_t kv_row = static_cast<int64_t>(cache.n_head_kv) * hd;
-  const bool f16 = cache.type == KvType::F16;
-  const VecDotFn dot = vec_dot_kernel(GgmlType::F32);
+  const bool f16 = cache.type == KvType::f16;
+  const VecDotFn dot = vec_dot_kernel(GgmlType::f32);
   const auto axpy = axpy_kernel();
   // Tasks are (KV head, block of queries): the block's K and V rows are converted to F32 once
   // and shared by its queries and by the query heads of the group (GQA).

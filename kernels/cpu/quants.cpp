@@ -21,10 +21,10 @@ namespace {
 const cpu::KernelTable* table_for(CpuIsa isa) {
   if (!cpu_isa_available(isa)) return nullptr;
   switch (isa) {
-    case CpuIsa::Portable: return &cpu::portable_kernels();
+    case CpuIsa::portable: return &cpu::portable_kernels();
 #if defined(SCOUT_X86_KERNELS)
-    case CpuIsa::Avx2: return &cpu::avx2_kernels();
-    case CpuIsa::Avx512:
+    case CpuIsa::avx2: return &cpu::avx2_kernels();
+    case CpuIsa::avx512:
       return cpu_features().avx512vnni ? &cpu::avx512_vnni_kernels() : &cpu::avx512_kernels();
 #else
     default: return nullptr;
@@ -41,14 +41,14 @@ const cpu::KernelTable& active_table() {
 
 VecDotFn pick(const cpu::KernelTable& t, GgmlType type) {
   switch (type) {
-    case GgmlType::F32: return t.vec_dot_f32;
-    case GgmlType::F16: return t.vec_dot_f16;
-    case GgmlType::BF16: return t.vec_dot_bf16;
-    case GgmlType::Q8_0: return t.vec_dot_q8_0;
-    case GgmlType::Q4_0: return t.vec_dot_q4_0;
-    case GgmlType::Q4_K: return t.vec_dot_q4_K;
-    case GgmlType::Q5_K: return t.vec_dot_q5_K;
-    case GgmlType::Q6_K: return t.vec_dot_q6_K;
+    case GgmlType::f32: return t.vec_dot_f32;
+    case GgmlType::f16: return t.vec_dot_f16;
+    case GgmlType::bf16: return t.vec_dot_bf16;
+    case GgmlType::q8_0: return t.vec_dot_q8_0;
+    case GgmlType::q4_0: return t.vec_dot_q4_0;
+    case GgmlType::q4_k: return t.vec_dot_q4_K;
+    case GgmlType::q5_k: return t.vec_dot_q5_K;
+    case GgmlType::q6_k: return t.vec_dot_q6_K;
     default: return nullptr;
   }
 }
@@ -64,15 +64,15 @@ bool quants_weight_type(GgmlType type) { return pick(cpu::portable_kernels(), ty
 void dequantize_row(GgmlType type, const void* src, float* dst, int64_t n) {
   assert(is_block_multiple(type, n));
   switch (type) {
-    case GgmlType::F32: std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float)); return;
-    case GgmlType::F16: fp16_to_fp32_row(static_cast<const uint16_t*>(src), dst, n); return;
-    case GgmlType::BF16: bf16_to_fp32_row(static_cast<const uint16_t*>(src), dst, n); return;
-    case GgmlType::Q8_0: cpu::dequantize_row_q8_0(src, dst, n); return;
-    case GgmlType::Q4_0: cpu::dequantize_row_q4_0(src, dst, n); return;
-    case GgmlType::Q4_K: cpu::dequantize_row_q4_K(src, dst, n); return;
-    case GgmlType::Q5_K: cpu::dequantize_row_q5_K(src, dst, n); return;
-    case GgmlType::Q6_K: cpu::dequantize_row_q6_K(src, dst, n); return;
-    case GgmlType::Q8_K: cpu::dequantize_row_q8_K(src, dst, n); return;
+    case GgmlType::f32: std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float)); return;
+    case GgmlType::f16: fp16_to_fp32_row(static_cast<const uint16_t*>(src), dst, n); return;
+    case GgmlType::bf16: bf16_to_fp32_row(static_cast<const uint16_t*>(src), dst, n); return;
+    case GgmlType::q8_0: cpu::dequantize_row_q8_0(src, dst, n); return;
+    case GgmlType::q4_0: cpu::dequantize_row_q4_0(src, dst, n); return;
+    case GgmlType::q4_k: cpu::dequantize_row_q4_K(src, dst, n); return;
+    case GgmlType::q5_k: cpu::dequantize_row_q5_K(src, dst, n); return;
+    case GgmlType::q6_k: cpu::dequantize_row_q6_K(src, dst, n); return;
+    case GgmlType::q8_k: cpu::dequantize_row_q8_K(src, dst, n); return;
     default: unsupported("dequantize_row", type);
   }
 }
@@ -80,36 +80,36 @@ void dequantize_row(GgmlType type, const void* src, float* dst, int64_t n) {
 void quantize_row_ref(GgmlType type, const float* src, void* dst, int64_t n) {
   assert(is_block_multiple(type, n));
   switch (type) {
-    case GgmlType::F32: std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float)); return;
-    case GgmlType::F16: fp32_to_fp16_row(src, static_cast<uint16_t*>(dst), n); return;
-    case GgmlType::BF16: fp32_to_bf16_row(src, static_cast<uint16_t*>(dst), n); return;
-    case GgmlType::Q8_0: cpu::quantize_row_q8_0_ref(src, dst, n); return;
-    case GgmlType::Q4_0: cpu::quantize_row_q4_0_ref(src, dst, n); return;
-    case GgmlType::Q4_K: cpu::quantize_row_q4_K_ref(src, dst, n); return;
-    case GgmlType::Q5_K: cpu::quantize_row_q5_K_ref(src, dst, n); return;
-    case GgmlType::Q6_K: cpu::quantize_row_q6_K_ref(src, dst, n); return;
-    case GgmlType::Q8_K: cpu::quantize_row_q8_K_ref(src, dst, n); return;
+    case GgmlType::f32: std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float)); return;
+    case GgmlType::f16: fp32_to_fp16_row(src, static_cast<uint16_t*>(dst), n); return;
+    case GgmlType::bf16: fp32_to_bf16_row(src, static_cast<uint16_t*>(dst), n); return;
+    case GgmlType::q8_0: cpu::quantize_row_q8_0_ref(src, dst, n); return;
+    case GgmlType::q4_0: cpu::quantize_row_q4_0_ref(src, dst, n); return;
+    case GgmlType::q4_k: cpu::quantize_row_q4_K_ref(src, dst, n); return;
+    case GgmlType::q5_k: cpu::quantize_row_q5_K_ref(src, dst, n); return;
+    case GgmlType::q6_k: cpu::quantize_row_q6_K_ref(src, dst, n); return;
+    case GgmlType::q8_k: cpu::quantize_row_q8_K_ref(src, dst, n); return;
     default: unsupported("quantize_row_ref", type);
   }
 }
 
 GgmlType vec_dot_act_type(GgmlType weight_type) {
   switch (weight_type) {
-    case GgmlType::F32:
-    case GgmlType::F16:
-    case GgmlType::BF16: return GgmlType::F32;
-    case GgmlType::Q8_0:
-    case GgmlType::Q4_0: return GgmlType::Q8_0;
-    case GgmlType::Q4_K:
-    case GgmlType::Q5_K:
-    case GgmlType::Q6_K: return GgmlType::Q8_K;
+    case GgmlType::f32:
+    case GgmlType::f16:
+    case GgmlType::bf16: return GgmlType::f32;
+    case GgmlType::q8_0:
+    case GgmlType::q4_0: return GgmlType::q8_0;
+    case GgmlType::q4_k:
+    case GgmlType::q5_k:
+    case GgmlType::q6_k: return GgmlType::q8_k;
     default: unsupported("vec_dot_act_type", weight_type);
   }
 }
 
 void quantize_row_act(GgmlType weight_type, const float* src, void* act, int64_t n) {
   const GgmlType act_type = vec_dot_act_type(weight_type);
-  if (act_type == GgmlType::Q8_0) {
+  if (act_type == GgmlType::q8_0) {
     assert(is_block_multiple(act_type, n));
     cpu::quantize_row_q8_0_act(src, act, n);
     return;
@@ -129,9 +129,9 @@ VecDotFn vec_dot_kernel(GgmlType weight_type) { return pick(active_table(), weig
 VecDotX4Fn vec_dot_x4_kernel(GgmlType weight_type) {
   const cpu::KernelTable& t = active_table();
   switch (weight_type) {
-    case GgmlType::Q8_0: return t.vec_dot_q8_0_x4;
-    case GgmlType::Q4_K: return t.vec_dot_q4_K_x4;
-    case GgmlType::Q6_K: return t.vec_dot_q6_K_x4;
+    case GgmlType::q8_0: return t.vec_dot_q8_0_x4;
+    case GgmlType::q4_k: return t.vec_dot_q4_K_x4;
+    case GgmlType::q6_k: return t.vec_dot_q6_K_x4;
     default: return nullptr;
   }
 }

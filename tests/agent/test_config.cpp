@@ -48,7 +48,7 @@ TEST_CASE("without a config file every setting has its documented default", "[co
   CHECK(c->remote.api_key_env == "OPENAI_API_KEY");
   CHECK(c->agent.max_steps == 20);
   CHECK(c->agent.parallel_tools);
-  CHECK(c->search.provider == SearchProviderChoice::kAuto);
+  CHECK(c->search.provider == SearchProviderChoice::automatic);
   CHECK(c->search.brave_url == "https://api.search.brave.com");
   CHECK(c->search.tavily_url == "https://api.tavily.com");
   CHECK(c->search.max_results == 5);
@@ -164,7 +164,7 @@ dir = "/var/tmp/traces"
   CHECK(c->agent.max_result_chars == 5000);
   CHECK(c->agent.tool_timeout_s == 15.0);
   CHECK_FALSE(c->agent.parallel_tools);
-  CHECK(c->search.provider == SearchProviderChoice::kSearxng);
+  CHECK(c->search.provider == SearchProviderChoice::searxng);
   CHECK(c->search.searxng_url == "http://127.0.0.1:8888");
   CHECK(c->search.index == "/home/u/docs/index.sqlite");  // ~ is the home folder
   CHECK(c->search.max_results == 8);
@@ -261,24 +261,24 @@ TEST_CASE("the auto search provider prefers Brave, then Tavily, then SearxNG, th
   using scout::agent::effective_search_provider;
   auto none = parse("");
   REQUIRE(none);
-  CHECK(effective_search_provider(*none) == SearchProviderChoice::kOffline);
+  CHECK(effective_search_provider(*none) == SearchProviderChoice::offline);
 
   auto searxng = parse("[search]\nsearxng_url = \"http://127.0.0.1:8888\"\n");
   REQUIRE(searxng);
-  CHECK(effective_search_provider(*searxng) == SearchProviderChoice::kSearxng);
+  CHECK(effective_search_provider(*searxng) == SearchProviderChoice::searxng);
 
   auto tavily = parse("[search]\nsearxng_url = \"http://127.0.0.1:8888\"\n", {{"TAVILY_API_KEY", "tv"}});
   REQUIRE(tavily);
-  CHECK(effective_search_provider(*tavily) == SearchProviderChoice::kTavily);
+  CHECK(effective_search_provider(*tavily) == SearchProviderChoice::tavily);
 
   auto brave = parse("[search]\nsearxng_url = \"http://127.0.0.1:8888\"\n", {{"TAVILY_API_KEY", "tv"}, {"BRAVE_API_KEY", "br"}});
   REQUIRE(brave);
-  CHECK(effective_search_provider(*brave) == SearchProviderChoice::kBrave);
+  CHECK(effective_search_provider(*brave) == SearchProviderChoice::brave);
 
   // An explicit choice is kept whatever keys are set.
   auto offline = parse("[search]\nprovider = \"offline\"\n", {{"BRAVE_API_KEY", "br"}});
   REQUIRE(offline);
-  CHECK(effective_search_provider(*offline) == SearchProviderChoice::kOffline);
+  CHECK(effective_search_provider(*offline) == SearchProviderChoice::offline);
 
   auto searxng_without_url = parse("[search]\nprovider = \"searxng\"\n");
   REQUIRE_FALSE(searxng_without_url);

@@ -41,7 +41,7 @@ struct Fixture {
                                        nlohmann::ordered_json{{"type", "object"},
                                                               {"properties", {{"query", {{"type", "string"}}}}}}}};
   Fixture() {
-    auto loaded = Model::load(test::tiny_model_path({Arch::qwen3moe, GgmlType::F32}));
+    auto loaded = Model::load(test::tiny_model_path({Arch::qwen3moe, GgmlType::f32}));
     REQUIRE(loaded);
     model = *loaded;
     LocalBackendOptions options;
@@ -187,7 +187,7 @@ std::shared_ptr<const Model> deepseek_model(const std::string& name, const std::
 
 TEST_CASE("the chat format comes from the model file: ChatML means qwen3, DeepSeek's markers V3 or R1 by the template",
           "[local_backend]") {
-  auto qwen = Model::load(test::tiny_model_path({Arch::qwen3moe, GgmlType::F32}));
+  auto qwen = Model::load(test::tiny_model_path({Arch::qwen3moe, GgmlType::f32}));
   REQUIRE(qwen);
   CHECK(chat_format_for(**qwen, "")->kind() == ChatFormat::Kind::qwen3);
   CHECK(chat_format_for(**qwen, "deepseek-r1")->kind() == ChatFormat::Kind::deepseek_r1);  // asked for
@@ -272,7 +272,7 @@ TEST_CASE("a new task on the same backend reads the shared system prompt and too
 TEST_CASE("a model cache reads each model file once, and every run set up through it gets a backend of its own",
           "[local_backend][scout_run]") {
   Config c;
-  c.model.path = test::tiny_model_path({Arch::qwen3moe, GgmlType::F32});
+  c.model.path = test::tiny_model_path({Arch::qwen3moe, GgmlType::f32});
   c.model.format = "qwen3";
   c.model.ctx = 512;
   c.model.threads = 1;

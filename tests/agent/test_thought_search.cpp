@@ -47,7 +47,7 @@ std::unique_ptr<tools::Registry> search_tools(const std::filesystem::path& dir) 
 }
 
 std::unique_ptr<LocalBackend> tiny_backend() {
-  auto model = Model::load(test::tiny_model_path({Arch::qwen3moe, GgmlType::F32}));
+  auto model = Model::load(test::tiny_model_path({Arch::qwen3moe, GgmlType::f32}));
   REQUIRE(model);
   LocalBackendOptions options;
   options.session.n_ctx = 2048;

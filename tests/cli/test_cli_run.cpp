@@ -203,7 +203,7 @@ TEST_CASE("a refused API key ends scout run with exit 5 and a message naming the
 }
 
 TEST_CASE("scout run with a local model reads the task and stops within its token budget", "[cli][run]") {
-  const std::string model = scout::test::tiny_model_path({scout::Arch::qwen3moe, scout::GgmlType::F32});
+  const std::string model = scout::test::tiny_model_path({scout::Arch::qwen3moe, scout::GgmlType::f32});
   const fs::path trace = scratch("local.jsonl");
   auto r = run_scout("run -m " + quote(model) + " -t 1 --max-tokens 12 --tools '' --json --trace " +
                          quote(trace.string()) + " " + quote("Say hello."),

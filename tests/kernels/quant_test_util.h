@@ -14,15 +14,15 @@
 namespace scout::test {
 
 inline const std::vector<GgmlType>& weight_types() {
-  static const std::vector<GgmlType> types = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0,
-                                              GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+  static const std::vector<GgmlType> types = {GgmlType::f32,  GgmlType::f16,  GgmlType::bf16, GgmlType::q8_0,
+                                              GgmlType::q4_0, GgmlType::q4_k, GgmlType::q5_k, GgmlType::q6_k};
   return types;
 }
 
 // Every level this CPU can run, lowest first.
 inline std::vector<CpuIsa> available_isas() {
   std::vector<CpuIsa> out;
-  for (CpuIsa isa : {CpuIsa::Portable, CpuIsa::Avx2, CpuIsa::Avx512})
+  for (CpuIsa isa : {CpuIsa::portable, CpuIsa::avx2, CpuIsa::avx512})
     if (cpu_isa_available(isa)) out.push_back(isa);
   return out;
 }

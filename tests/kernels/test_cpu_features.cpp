@@ -41,13 +41,13 @@ TEST_CASE("cpu_features reports what the kernel's /proc/cpuinfo flags say", "[qu
   CHECK(f.avx512vnni == flags.count("avx512_vnni"));
   const bool has_avx2_level = flags.count("avx2") && flags.count("fma") && flags.count("f16c");
   const bool has_avx512_level = has_avx2_level && flags.count("avx512f") && flags.count("avx512bw") && flags.count("avx512vl");
-  CHECK(f.best == (has_avx512_level ? CpuIsa::Avx512 : has_avx2_level ? CpuIsa::Avx2 : CpuIsa::Portable));
+  CHECK(f.best == (has_avx512_level ? CpuIsa::avx512 : has_avx2_level ? CpuIsa::avx2 : CpuIsa::portable));
 }
 
 TEST_CASE("set_cpu_isa selects any available level and clamps the rest to the best one", "[quant][cpu]") {
   const CpuIsa best = cpu_features().best;
   const CpuIsa saved = cpu_isa();
-  for (CpuIsa isa : {CpuIsa::Portable, CpuIsa::Avx2, CpuIsa::Avx512}) {
+  for (CpuIsa isa : {CpuIsa::portable, CpuIsa::avx2, CpuIsa::avx512}) {
     const CpuIsa set = set_cpu_isa(isa);
     CHECK(set == (isa <= best ? isa : best));
     CHECK(cpu_isa() == set);
@@ -58,8 +58,8 @@ TEST_CASE("set_cpu_isa selects any available level and clamps the rest to the be
 }
 
 TEST_CASE("ISA names round-trip and unknown names are refused", "[quant][cpu]") {
-  for (CpuIsa isa : {CpuIsa::Portable, CpuIsa::Avx2, CpuIsa::Avx512}) CHECK(cpu_isa_from_name(cpu_isa_name(isa)) == isa);
-  CHECK(cpu_isa_name(CpuIsa::Avx512) == "avx512");
+  for (CpuIsa isa : {CpuIsa::portable, CpuIsa::avx2, CpuIsa::avx512}) CHECK(cpu_isa_from_name(cpu_isa_name(isa)) == isa);
+  CHECK(cpu_isa_name(CpuIsa::avx512) == "avx512");
   CHECK_FALSE(cpu_isa_from_name("AVX2").has_value());
   CHECK_FALSE(cpu_isa_from_name("sse").has_value());
   CHECK_FALSE(cpu_isa_from_name("").has_value());
@@ -81,7 +81,7 @@ TEST_CASE("SCOUT_CPU_ISA lowers the starting level and is ignored when unknown o
                             "' '[.scout_cpu_isa_probe]' > /dev/null 2>&1";
     return std::system(cmd.c_str());
   };
-  for (CpuIsa isa : {CpuIsa::Portable, CpuIsa::Avx2, CpuIsa::Avx512}) {
+  for (CpuIsa isa : {CpuIsa::portable, CpuIsa::avx2, CpuIsa::avx512}) {
     const std::string name(cpu_isa_name(isa));
     INFO("SCOUT_CPU_ISA=" << name);
     CHECK(run(name, cpu_isa_available(isa) ? name : best) == 0);

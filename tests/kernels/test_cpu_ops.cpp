@@ -74,7 +74,7 @@ TEST_CASE("expert products are bit-identical to one product per token, slot and 
   const int64_t n_in = 256, n_out = 70;
   // Past this many tokens the weighted product goes a block of output rows at a time.
   const int64_t large = CpuOps::kSlotBufferFloats / (k * n_out) + 1;
-  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::F32}) {
+  for (GgmlType type : {GgmlType::q8_0, GgmlType::q4_k, GgmlType::q6_k, GgmlType::f32}) {
     for (int threads : {1, 2}) {
       for (int64_t n_tokens : {int64_t{1}, int64_t{5}, int64_t{37}, large}) {
         if (n_tokens == large && threads == 1) continue;

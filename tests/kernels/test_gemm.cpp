@@ -61,7 +61,7 @@ float q4_K_gemm_order(const BlockQ4_K* w, const BlockQ8_K* a, int64_t n) {
 }
 
 float gemm_order(GgmlType type, const void* w, const void* a, int64_t n) {
-  if (type == GgmlType::Q8_0)
+  if (type == GgmlType::q8_0)
     return q8_0_gemm_order(static_cast<const BlockQ8_0*>(w), static_cast<const BlockQ8_0*>(a), n);
   return q4_K_gemm_order(static_cast<const BlockQ4_K*>(w), static_cast<const BlockQ8_K*>(a), n);
 }
@@ -70,13 +70,13 @@ float gemm_order(GgmlType type, const void* w, const void* a, int64_t n) {
 
 TEST_CASE("the Q8_0 and Q4_K tile kernels add block sums in order, bit for bit, for any tile and batch size",
           "[kernels][gemm]") {
-  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K}) {
+  for (GgmlType type : {GgmlType::q8_0, GgmlType::q4_k}) {
   const GemmKernel* kernel = gemm_kernel(type);
   if (kernel == nullptr) {
     WARN("no " << test::type_name(type) << " GEMM kernel at this CPU's ISA level (needs AVX-512 VNNI)");
     continue;
   }
-  const std::vector<int64_t> sizes = type == GgmlType::Q8_0 ? std::vector<int64_t>{32, 64, 1056}
+  const std::vector<int64_t> sizes = type == GgmlType::q8_0 ? std::vector<int64_t>{32, 64, 1056}
                                                              : std::vector<int64_t>{256, 512, 1280};
   for (int64_t n : sizes) {
     for (int n_rows : {1, 5, 16}) {

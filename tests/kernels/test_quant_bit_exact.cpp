@@ -270,12 +270,12 @@ std::vector<uint8_t> random_blocks(GgmlType type, size_t n_blocks, uint32_t seed
       std::memcpy(block + offset, &h, 2);
     };
     switch (type) {
-      case GgmlType::Q8_0:
-      case GgmlType::Q4_0: put16(0); break;
-      case GgmlType::Q4_K:
-      case GgmlType::Q5_K: put16(0); put16(2); break;
-      case GgmlType::Q6_K: put16(offsetof(BlockQ6_K, d)); break;
-      case GgmlType::Q8_K: {
+      case GgmlType::q8_0:
+      case GgmlType::q4_0: put16(0); break;
+      case GgmlType::q4_k:
+      case GgmlType::q5_k: put16(0); put16(2); break;
+      case GgmlType::q6_k: put16(offsetof(BlockQ6_K, d)); break;
+      case GgmlType::q8_k: {
         const float d = std::ldexp(static_cast<float>(rng() % 1000 + 1), -static_cast<int>(rng() % 30));
         std::memcpy(block, &d, 4);
         break;
@@ -286,15 +286,15 @@ std::vector<uint8_t> random_blocks(GgmlType type, size_t n_blocks, uint32_t seed
   return bytes;
 }
 
-const std::vector<GgmlType> kQuantizedTypes = {GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
-                                               GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K};
+const std::vector<GgmlType> kQuantizedTypes = {GgmlType::f16,  GgmlType::bf16, GgmlType::q8_0, GgmlType::q4_0,
+                                               GgmlType::q4_k, GgmlType::q5_k, GgmlType::q6_k, GgmlType::q8_k};
 
 }  // namespace
 
 TEST_CASE("quantize_row_ref writes the same bytes as llama.cpp's reference quantizers", "[quant][peer]") {
   for (GgmlType type : kQuantizedTypes) {
     std::vector<Segment> segments = quantizer_inputs();
-    if (type == GgmlType::F16 || type == GgmlType::BF16) segments.push_back(float_specials());
+    if (type == GgmlType::f16 || type == GgmlType::bf16) segments.push_back(float_specials());
     const std::vector<float> input = concat(segments);
     const auto n = static_cast<int64_t>(input.size());
 
@@ -320,7 +320,7 @@ TEST_CASE("dequantize_row gives llama.cpp's floats bit for bit, for quantized da
     std::vector<uint8_t> quantized(ggml_row_size(type, static_cast<uint64_t>(n)));
     quantize_row_ref(type, input.data(), quantized.data(), n);
     sources.push_back(std::move(quantized));
-    if (type == GgmlType::F16 || type == GgmlType::BF16) {
+    if (type == GgmlType::f16 || type == GgmlType::bf16) {
       std::vector<uint8_t> all(65536 * 2);  // every 16-bit pattern, NaNs and infinities included
       for (uint32_t h = 0; h < 65536; ++h) std::memcpy(all.data() + 2 * h, &h, 2);
       sources.push_back(std::move(all));
@@ -352,7 +352,7 @@ TEST_CASE("quantize_row_act writes what quantize_row_ref writes for K-quant acti
   const auto n = static_cast<int64_t>(x.size());
   for (GgmlType type : weight_types()) {
     const GgmlType act = vec_dot_act_type(type);
-    if (act != GgmlType::Q8_K) continue;
+    if (act != GgmlType::q8_k) continue;
     std::vector<uint8_t> a(ggml_row_size(act, static_cast<uint64_t>(n))), b(a.size());
     quantize_row_act(type, x.data(), a.data(), n);
     quantize_row_ref(act, x.data(), b.data(), n);
@@ -369,9 +369,9 @@ TEST_CASE("Q8_0 activations round half to even with 127/amax, as llama.cpp's x86
   x[1] = 2.5f;
   x[2] = -3.5f;
   x[3] = 0.5f;
-  std::vector<uint8_t> act(ggml_row_size(GgmlType::Q8_0, 32)), ref(act.size());
-  quantize_row_act(GgmlType::Q8_0, x.data(), act.data(), 32);
-  quantize_row_ref(GgmlType::Q8_0, x.data(), ref.data(), 32);
+  std::vector<uint8_t> act(ggml_row_size(GgmlType::q8_0, 32)), ref(act.size());
+  quantize_row_act(GgmlType::q8_0, x.data(), act.data(), 32);
+  quantize_row_ref(GgmlType::q8_0, x.data(), ref.data(), 32);
   const auto* qa = reinterpret_cast<const int8_t*>(act.data() + 2);
   const auto* qr = reinterpret_cast<const int8_t*>(ref.data() + 2);
   CHECK(int{qa[1]} == 2);
@@ -382,9 +382,9 @@ TEST_CASE("Q8_0 activations round half to even with 127/amax, as llama.cpp's x86
   CHECK(std::memcmp(act.data(), ref.data(), 2) == 0);  // same scale
   // Away from ties both agree.
   const std::vector<float> g = gaussian(1024, 5);
-  std::vector<uint8_t> a2(ggml_row_size(GgmlType::Q8_0, 1024)), r2(a2.size());
-  quantize_row_act(GgmlType::Q4_0, g.data(), a2.data(), 1024);
-  quantize_row_ref(GgmlType::Q8_0, g.data(), r2.data(), 1024);
+  std::vector<uint8_t> a2(ggml_row_size(GgmlType::q8_0, 1024)), r2(a2.size());
+  quantize_row_act(GgmlType::q4_0, g.data(), a2.data(), 1024);
+  quantize_row_ref(GgmlType::q8_0, g.data(), r2.data(), 1024);
   size_t differing = 0;
   for (size_t i = 0; i < a2.size(); ++i) differing += a2[i] != r2[i];
   CHECK(differing < a2.size() / 100);

@@ -43,12 +43,12 @@ TEST_CASE("Q8_0 and Q4_0 round-trip within half a step of their block scale", "[
   // Q8_0: step d = amax / 127, stored in fp16 (relative error <= 2^-11, times up to 127 levels):
   // |x - x'| <= d * (0.5 + 127 * 2^-11) < 0.57 d.
   // Q4_0: step d = amax / 8; the level +8 does not exist, so the far side clamps to +7: <= d * (1 + 8 * 2^-11).
-  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0}) {
+  for (GgmlType type : {GgmlType::q8_0, GgmlType::q4_0}) {
     const std::vector<float> y = roundtrip(type, x);
     for (size_t b = 0; b < x.size() / 32; ++b) {
       float amax = 0;
       for (size_t i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[32 * b + i]));
-      const double bound = type == GgmlType::Q8_0 ? 0.57 * amax / 127 : (1 + 8.0 / 2048) * amax / 8;
+      const double bound = type == GgmlType::q8_0 ? 0.57 * amax / 127 : (1 + 8.0 / 2048) * amax / 8;
       for (size_t i = 0; i < 32; ++i) {
         INFO(type_name(type) << " block " << b << " element " << i << ": " << x[32 * b + i] << " -> " << y[32 * b + i]);
         REQUIRE(std::fabs(x[32 * b + i] - y[32 * b + i]) <= bound);
@@ -66,7 +66,7 @@ TEST_CASE("K-quants round-trip gaussian data with the RMS error their bit width 
     GgmlType type;
     double max_relative_rms;
   };
-  const Bound bounds[] = {{GgmlType::Q4_K, 0.13}, {GgmlType::Q5_K, 0.065}, {GgmlType::Q6_K, 0.033}, {GgmlType::Q8_K, 0.011}};
+  const Bound bounds[] = {{GgmlType::q4_k, 0.13}, {GgmlType::q5_k, 0.065}, {GgmlType::q6_k, 0.033}, {GgmlType::q8_k, 0.011}};
   const std::vector<float> x = gaussian(kQK_K * 64, 22);
   for (const auto& b : bounds) {
     const double rel = rms_error(x, roundtrip(b.type, x)) / rms(x);
@@ -77,8 +77,8 @@ TEST_CASE("K-quants round-trip gaussian data with the RMS error their bit width 
 }
 
 TEST_CASE("all-zero rows quantize to blocks that dequantize to exact zeros", "[quant]") {
-  for (GgmlType type : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q5_K,
-                        GgmlType::Q6_K, GgmlType::Q8_K}) {
+  for (GgmlType type : {GgmlType::f16, GgmlType::bf16, GgmlType::q8_0, GgmlType::q4_0, GgmlType::q4_k, GgmlType::q5_k,
+                        GgmlType::q6_k, GgmlType::q8_k}) {
     const std::vector<float> zeros(2 * kQK_K, 0.0f);
     const std::vector<float> y = roundtrip(type, zeros);
     INFO(type_name(type));
@@ -89,8 +89,8 @@ TEST_CASE("all-zero rows quantize to blocks that dequantize to exact zeros", "[q
 TEST_CASE("F16 and BF16 round-trip with their precision: 2^-11 and 2^-8 relative", "[quant]") {
   // Normal-range values only (subnormals lose relative precision by design).
   const std::vector<float> x = gaussian(4096, 23, 100.0f);
-  const std::vector<float> h = roundtrip(GgmlType::F16, x);
-  const std::vector<float> b = roundtrip(GgmlType::BF16, x);
+  const std::vector<float> h = roundtrip(GgmlType::f16, x);
+  const std::vector<float> b = roundtrip(GgmlType::bf16, x);
   for (size_t i = 0; i < x.size(); ++i) {
     INFO("x = " << x[i]);
     if (std::fabs(x[i]) >= 6.2e-5f) REQUIRE(std::fabs(h[i] - x[i]) <= std::fabs(x[i]) * 0x1p-11);
@@ -99,12 +99,12 @@ TEST_CASE("F16 and BF16 round-trip with their precision: 2^-11 and 2^-8 relative
 }
 
 TEST_CASE("block layouts have the sizes GGUF and the type table give", "[quant]") {
-  CHECK(sizeof(BlockQ8_0) == ggml_type_traits(GgmlType::Q8_0).type_size);
-  CHECK(sizeof(BlockQ4_0) == ggml_type_traits(GgmlType::Q4_0).type_size);
-  CHECK(sizeof(BlockQ4_K) == ggml_type_traits(GgmlType::Q4_K).type_size);
-  CHECK(sizeof(BlockQ5_K) == ggml_type_traits(GgmlType::Q5_K).type_size);
-  CHECK(sizeof(BlockQ6_K) == ggml_type_traits(GgmlType::Q6_K).type_size);
-  CHECK(sizeof(BlockQ8_K) == ggml_type_traits(GgmlType::Q8_K).type_size);
-  CHECK(ggml_type_traits(GgmlType::Q4_K).block_size == static_cast<uint32_t>(kQK_K));
-  CHECK(ggml_type_traits(GgmlType::Q8_0).block_size == static_cast<uint32_t>(kQK8_0));
+  CHECK(sizeof(BlockQ8_0) == ggml_type_traits(GgmlType::q8_0).type_size);
+  CHECK(sizeof(BlockQ4_0) == ggml_type_traits(GgmlType::q4_0).type_size);
+  CHECK(sizeof(BlockQ4_K) == ggml_type_traits(GgmlType::q4_k).type_size);
+  CHECK(sizeof(BlockQ5_K) == ggml_type_traits(GgmlType::q5_k).type_size);
+  CHECK(sizeof(BlockQ6_K) == ggml_type_traits(GgmlType::q6_k).type_size);
+  CHECK(sizeof(BlockQ8_K) == ggml_type_traits(GgmlType::q8_k).type_size);
+  CHECK(ggml_type_traits(GgmlType::q4_k).block_size == static_cast<uint32_t>(kQK_K));
+  CHECK(ggml_type_traits(GgmlType::q8_0).block_size == static_cast<uint32_t>(kQK8_0));
 }

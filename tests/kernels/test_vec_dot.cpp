@@ -59,8 +59,8 @@ Reference reference_dot(GgmlType type, int64_t n, const void* w, const void* a) 
   dequantize_row(type, w, wf.data(), n);
   dequantize_row(vec_dot_act_type(type), a, af.data(), n);
   std::vector<float> off(static_cast<size_t>(n), 0.0f);
-  if (type == GgmlType::Q4_K) off = k4_offsets<BlockQ4_K>(w, n);
-  if (type == GgmlType::Q5_K) off = k4_offsets<BlockQ5_K>(w, n);
+  if (type == GgmlType::q4_k) off = k4_offsets<BlockQ4_K>(w, n);
+  if (type == GgmlType::q5_k) off = k4_offsets<BlockQ5_K>(w, n);
   Reference r;
   for (size_t i = 0; i < wf.size(); ++i) {
     r.dot += static_cast<double>(wf[i]) * static_cast<double>(af[i]);
@@ -89,21 +89,21 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> weight_rows(GgmlType t
     uint8_t* p = random.data() + b * t.type_size;
     const auto put16 = [&](size_t off, uint16_t h) { std::memcpy(p + off, &h, 2); };
     switch (type) {
-      case GgmlType::F32: {
+      case GgmlType::f32: {
         const float f = std::ldexp(static_cast<float>(static_cast<int>(rng() % 2001) - 1000), -10);
         std::memcpy(p, &f, 4);
         break;
       }
-      case GgmlType::F16: put16(0, random_finite_fp16(rng, 1, 20)); break;
-      case GgmlType::BF16: put16(0, static_cast<uint16_t>((rng() & 0x807F) | ((112 + rng() % 30) << 7))); break;
-      case GgmlType::Q8_0:
-      case GgmlType::Q4_0: put16(0, random_finite_fp16(rng, 1, 20)); break;
-      case GgmlType::Q4_K:
-      case GgmlType::Q5_K:
+      case GgmlType::f16: put16(0, random_finite_fp16(rng, 1, 20)); break;
+      case GgmlType::bf16: put16(0, static_cast<uint16_t>((rng() & 0x807F) | ((112 + rng() % 30) << 7))); break;
+      case GgmlType::q8_0:
+      case GgmlType::q4_0: put16(0, random_finite_fp16(rng, 1, 20)); break;
+      case GgmlType::q4_k:
+      case GgmlType::q5_k:
         put16(0, random_finite_fp16(rng, 1, 16));
         put16(2, random_finite_fp16(rng, 1, 16));
         break;
-      case GgmlType::Q6_K: put16(offsetof(BlockQ6_K, d), random_finite_fp16(rng, 1, 16)); break;
+      case GgmlType::q6_k: put16(offsetof(BlockQ6_K, d), random_finite_fp16(rng, 1, 16)); break;
       default: break;
     }
   }
@@ -132,7 +132,7 @@ TEST_CASE("vec_dot of every type at every ISA level matches a double-precision r
 
       for (const auto& [label, w] : weight_rows(type, n, static_cast<uint32_t>(n))) {
         const Reference ref = reference_dot(type, n, w.data(), act.data());
-        const float portable = vec_dot_kernel(type, CpuIsa::Portable)(n, w.data(), act.data());
+        const float portable = vec_dot_kernel(type, CpuIsa::portable)(n, w.data(), act.data());
         for (CpuIsa isa : available_isas()) {
           const VecDotFn fn = vec_dot_kernel(type, isa);
           REQUIRE(fn != nullptr);
@@ -176,24 +176,24 @@ TEST_CASE("vec_dot of all-zero activations or weights is exactly zero", "[quant]
 }
 
 TEST_CASE("vec_dot_act_type pairs each weight type with its activation type", "[quant][vec_dot]") {
-  CHECK(vec_dot_act_type(GgmlType::F32) == GgmlType::F32);
-  CHECK(vec_dot_act_type(GgmlType::F16) == GgmlType::F32);
-  CHECK(vec_dot_act_type(GgmlType::BF16) == GgmlType::F32);
-  CHECK(vec_dot_act_type(GgmlType::Q8_0) == GgmlType::Q8_0);
-  CHECK(vec_dot_act_type(GgmlType::Q4_0) == GgmlType::Q8_0);
-  CHECK(vec_dot_act_type(GgmlType::Q4_K) == GgmlType::Q8_K);
-  CHECK(vec_dot_act_type(GgmlType::Q5_K) == GgmlType::Q8_K);
-  CHECK(vec_dot_act_type(GgmlType::Q6_K) == GgmlType::Q8_K);
+  CHECK(vec_dot_act_type(GgmlType::f32) == GgmlType::f32);
+  CHECK(vec_dot_act_type(GgmlType::f16) == GgmlType::f32);
+  CHECK(vec_dot_act_type(GgmlType::bf16) == GgmlType::f32);
+  CHECK(vec_dot_act_type(GgmlType::q8_0) == GgmlType::q8_0);
+  CHECK(vec_dot_act_type(GgmlType::q4_0) == GgmlType::q8_0);
+  CHECK(vec_dot_act_type(GgmlType::q4_k) == GgmlType::q8_k);
+  CHECK(vec_dot_act_type(GgmlType::q5_k) == GgmlType::q8_k);
+  CHECK(vec_dot_act_type(GgmlType::q6_k) == GgmlType::q8_k);
   for (GgmlType type : weight_types()) CHECK(quants_weight_type(type));
-  CHECK_FALSE(quants_weight_type(GgmlType::Q8_K));
-  CHECK_FALSE(quants_weight_type(GgmlType::Q2_K));
-  CHECK(vec_dot_kernel(GgmlType::Q2_K, CpuIsa::Portable) == nullptr);
+  CHECK_FALSE(quants_weight_type(GgmlType::q8_k));
+  CHECK_FALSE(quants_weight_type(GgmlType::q2_k));
+  CHECK(vec_dot_kernel(GgmlType::q2_k, CpuIsa::portable) == nullptr);
 }
 
 TEST_CASE("the four-row kernels give bit-identical results to four vec_dot calls", "[quant][vec_dot]") {
   for (CpuIsa isa : available_isas()) {
     const CpuIsa previous = set_cpu_isa(isa);
-    for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
+    for (GgmlType type : {GgmlType::q8_0, GgmlType::q4_k, GgmlType::q6_k}) {
       const VecDotX4Fn four = vec_dot_x4_kernel(type);
       if (!four) continue;  // this level loops vec_dot instead
       INFO(cpu_isa_name(isa) << " " << type_name(type));

@@ -172,32 +172,32 @@ std::string charset_parameter(std::string_view content_type) {
 
 ContentKind classify_content(std::string_view mt, std::string_view body) {
   const std::string m = ascii_lower(mt);
-  if (m == "text/html" || m == "application/xhtml+xml") return ContentKind::kHtml;
-  if (m == "text/markdown" || m == "text/x-markdown") return ContentKind::kMarkdown;
-  if (m == "application/json" || m == "text/json" || m == "application/x-ndjson" || m.ends_with("+json")) return ContentKind::kJson;
-  if (m == "application/pdf" || m == "application/x-pdf") return ContentKind::kPdf;
+  if (m == "text/html" || m == "application/xhtml+xml") return ContentKind::html;
+  if (m == "text/markdown" || m == "text/x-markdown") return ContentKind::markdown;
+  if (m == "application/json" || m == "text/json" || m == "application/x-ndjson" || m.ends_with("+json")) return ContentKind::json;
+  if (m == "application/pdf" || m == "application/x-pdf") return ContentKind::pdf;
   if (m.starts_with("text/") || m.ends_with("+xml") || m == "application/xml" || m == "application/javascript" ||
       m == "application/x-javascript" || m == "application/ecmascript" || m == "application/x-yaml" ||
       m == "application/yaml" || m == "application/toml" || m == "application/x-sh" || m == "application/sql" ||
       m == "application/x-tex")
-    return ContentKind::kText;
+    return ContentKind::text;
   if (!(m.empty() || m == "application/octet-stream" || m == "binary/octet-stream" || m == "application/unknown"))
-    return ContentKind::kUnsupported;
+    return ContentKind::unsupported;
   // No useful type: look at the bytes.
-  if (body.starts_with("%PDF-")) return ContentKind::kPdf;
+  if (body.starts_with("%PDF-")) return ContentKind::pdf;
   std::string_view start = body.substr(0, 512);
   if (start.starts_with("\xEF\xBB\xBF")) start.remove_prefix(3);
   start = trim(start);
   for (std::string_view tag : {"<!doctype html", "<html", "<head", "<body", "<!--", "<title", "<p>", "<div"})
-    if (starts_with_icase(start, tag)) return ContentKind::kHtml;
+    if (starts_with_icase(start, tag)) return ContentKind::html;
   const std::string_view prefix = body.substr(0, 4096);
-  if (prefix.find('\0') != std::string_view::npos) return ContentKind::kUnsupported;
+  if (prefix.find('\0') != std::string_view::npos) return ContentKind::unsupported;
   // Text has few control characters, whatever its charset; binary formats have many.
   const auto control = std::count_if(prefix.begin(), prefix.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
     return u < 0x20 && u != '\n' && u != '\r' && u != '\t' && u != '\f';
   });
-  return static_cast<std::size_t>(control) * 20 < prefix.size() ? ContentKind::kText : ContentKind::kUnsupported;
+  return static_cast<std::size_t>(control) * 20 < prefix.size() ? ContentKind::text : ContentKind::unsupported;
 }
 
 std::string meta_charset(std::string_view html) {

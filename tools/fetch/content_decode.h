@@ -11,7 +11,7 @@
 
 namespace scout::tools::fetch {
 
-enum class ContentKind { kHtml, kMarkdown, kText, kJson, kPdf, kUnsupported };
+enum class ContentKind { html, markdown, text, json, pdf, unsupported };
 
 // The media type of a Content-Type value, lowercased, without parameters ("text/html").
 std::string media_type(std::string_view content_type);

@@ -30,7 +30,7 @@ struct Rendered {
 
 Rendered render(const std::string& body, ContentKind kind, const std::string& header_charset, std::size_t max_chars) {
   Rendered out;
-  if (kind == ContentKind::kPdf) {
+  if (kind == ContentKind::pdf) {
     // Extraction stops a little past the cap in bytes; the cut to characters comes after.
     auto pdf = fetch::pdf_to_text(body, max_chars * 4 + 16);
     if (!pdf) {
@@ -45,16 +45,16 @@ Rendered render(const std::string& body, ContentKind kind, const std::string& he
     out.text = std::move(decoded.text);
     out.replaced = decoded.replaced;
   } else {
-    auto decoded = fetch::decode_to_utf8(body, header_charset, kind == ContentKind::kHtml);
+    auto decoded = fetch::decode_to_utf8(body, header_charset, kind == ContentKind::html);
     out.charset = decoded.charset;
     out.charset_source = decoded.charset_source;
     out.replaced = decoded.replaced;
-    if (kind == ContentKind::kHtml) {
+    if (kind == ContentKind::html) {
       ExtractedDocument doc = extract_html(decoded.text);
       out.title = std::move(doc.title);
       out.text = std::move(doc.text);
     } else {
-      if (kind == ContentKind::kMarkdown) out.title = extract_markdown(decoded.text).title;
+      if (kind == ContentKind::markdown) out.title = extract_markdown(decoded.text).title;
       out.text = std::move(decoded.text);
     }
   }
@@ -110,12 +110,12 @@ std::string one_line(std::string_view s, std::size_t max) {
 
 const char* kind_label(ContentKind kind) {
   switch (kind) {
-    case ContentKind::kHtml: return "HTML";
-    case ContentKind::kMarkdown: return "Markdown";
-    case ContentKind::kText: return "text";
-    case ContentKind::kJson: return "JSON";
-    case ContentKind::kPdf: return "PDF";
-    case ContentKind::kUnsupported: return "unsupported";
+    case ContentKind::html: return "HTML";
+    case ContentKind::markdown: return "Markdown";
+    case ContentKind::text: return "text";
+    case ContentKind::json: return "JSON";
+    case ContentKind::pdf: return "PDF";
+    case ContentKind::unsupported: return "unsupported";
   }
   return "";
 }
@@ -196,17 +196,17 @@ asio::awaitable<ToolOutput> FetchUrlTool::invoke(Json arguments, ToolContext /*c
     std::string text = "fetch_url: " + response.final_url + " answered HTTP " + std::to_string(response.status);
     if (!response.reason.empty()) text += " " + one_line(response.reason, 60);
     text += ". " + hint_for_status(response.status);
-    if (kind != ContentKind::kUnsupported && kind != ContentKind::kPdf && !response.body.empty()) {
+    if (kind != ContentKind::unsupported && kind != ContentKind::pdf && !response.body.empty()) {
       // The error page's own words, decoded like any page, often say why.
       auto decoded = fetch::decode_to_utf8(response.body.substr(0, 64 * 1024), fetch::charset_parameter(content_type),
-                                           kind == ContentKind::kHtml);
-      const std::string said = kind == ContentKind::kHtml ? extract_html(decoded.text).text : decoded.text;
+                                           kind == ContentKind::html);
+      const std::string said = kind == ContentKind::html ? extract_html(decoded.text).text : decoded.text;
       if (const std::string excerpt = one_line(said, 300); !excerpt.empty()) text += " The page said: " + excerpt;
     }
     structured["error"] = "http_status";
     co_return ToolOutput::failure(std::move(text), std::move(structured));
   }
-  if (kind == ContentKind::kUnsupported) {
+  if (kind == ContentKind::unsupported) {
     std::string what = mt.empty() || mt == "application/octet-stream" ? "binary data" : mt + " content";
     structured["error"] = "unsupported_content_type";
     co_return ToolOutput::failure("fetch_url cannot read " + what + " (from " + response.final_url +
@@ -235,9 +235,9 @@ asio::awaitable<ToolOutput> FetchUrlTool::invoke(Json arguments, ToolContext /*c
   if (!response.redirects.empty()) text += "Redirected from: " + response.redirects.front() + "\n";
   if (!r.title.empty()) text += "Title: " + one_line(r.title, 300) + "\n";
   text += "Content-Type: " + (mt.empty() ? std::string("(none; read as ") + kind_label(kind) + ")" : mt);
-  if (!r.charset.empty() && kind != ContentKind::kPdf) text += ", charset " + r.charset + " (from " + r.charset_source + ")";
+  if (!r.charset.empty() && kind != ContentKind::pdf) text += ", charset " + r.charset + " (from " + r.charset_source + ")";
   text += "\n";
-  if (kind == ContentKind::kPdf) text += "Pages: " + std::to_string(r.pages) + "\n";
+  if (kind == ContentKind::pdf) text += "Pages: " + std::to_string(r.pages) + "\n";
   if (response.truncated) {
     text += "[truncated at " + std::to_string(max_bytes) + " bytes: the response is longer";
     if (max_bytes < options_.max_body_bytes) text += "; pass a larger max_bytes (up to " + std::to_string(options_.max_body_bytes) + ") to read more";
@@ -247,7 +247,7 @@ asio::awaitable<ToolOutput> FetchUrlTool::invoke(Json arguments, ToolContext /*c
   if (r.replaced > 0) text += "[" + std::to_string(r.replaced) + " invalid byte sequences replaced with U+FFFD]\n";
   text += "\n";
   if (r.text.empty()) {
-    text += kind == ContentKind::kPdf ? "(the PDF has no text layer; it may be scanned images)\n" : "(no readable text)\n";
+    text += kind == ContentKind::pdf ? "(the PDF has no text layer; it may be scanned images)\n" : "(no readable text)\n";
   } else {
     text += r.text;
     text += "\n";

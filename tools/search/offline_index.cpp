@@ -244,22 +244,22 @@ Result<AddOutcome> OfflineIndex::add_file_in_transaction(const fs::path& file) {
   const int rc = find.step();
   if (rc == SQLITE_ROW) {
     old_id = find.int64(0);
-    if (find.int64(1) == stamp->mtime_ns && find.int64(2) == stamp->size) return AddOutcome::kUnchanged;
+    if (find.int64(1) == stamp->mtime_ns && find.int64(2) == stamp->size) return AddOutcome::unchanged;
   } else if (rc != SQLITE_DONE) {
     return Unexpected{db_error("lookup failed")};
   }
 
   auto bytes = read_file(abs, stamp->size);
   if (!bytes) return Unexpected{bytes.error()};
-  const auto format = format_for_extension(abs.extension().string()).value_or(DocumentFormat::kText);
+  const auto format = format_for_extension(abs.extension().string()).value_or(DocumentFormat::text);
   ExtractedDocument doc;
-  if (format == DocumentFormat::kPdf) {
+  if (format == DocumentFormat::pdf) {
     auto pdf = tools::fetch::pdf_to_text(*bytes, kMaxPdfTextBytes);
     if (!pdf) return make_error(abs.string() + ": " + pdf.error().message);
     doc = ExtractedDocument{pdf->title, std::move(pdf->text)};
   } else {
-    doc = format == DocumentFormat::kHtml       ? extract_html(*bytes)
-          : format == DocumentFormat::kMarkdown ? extract_markdown(*bytes)
+    doc = format == DocumentFormat::html       ? extract_html(*bytes)
+          : format == DocumentFormat::markdown ? extract_markdown(*bytes)
                                                 : extract_plain_text(*bytes);
   }
   if (doc.title.empty()) doc.title = abs.stem().string();
@@ -280,7 +280,7 @@ Result<AddOutcome> OfflineIndex::add_file_in_transaction(const fs::path& file) {
   ins_fts.bind(2, doc.title);
   ins_fts.bind(3, doc.text);
   if (ins_fts.step() != SQLITE_DONE) return Unexpected{db_error("insert failed")};
-  return old_id >= 0 ? AddOutcome::kReplaced : AddOutcome::kAdded;
+  return old_id >= 0 ? AddOutcome::replaced : AddOutcome::added;
 }
 
 Result<void> OfflineIndex::delete_document(int64_t id) {

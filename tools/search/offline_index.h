@@ -30,7 +30,7 @@ struct SearchHit {
   double score = 0;     // BM25 relevance, higher is better (SQLite's bm25() negated)
 };
 
-enum class AddOutcome { kAdded, kReplaced, kUnchanged };
+enum class AddOutcome { added, replaced, unchanged };
 
 struct FileReport {
   std::filesystem::path path;
@@ -51,7 +51,7 @@ class OfflineIndex {
   ~OfflineIndex();
 
   // Indexes one file (format from its extension; unknown extensions are read as plain text).
-  // A file whose size and modification time match the stored ones is skipped (kUnchanged); a
+  // A file whose size and modification time match the stored ones is skipped (unchanged); a
   // changed one replaces its old entry. Fails naming the file when it cannot be read.
   Result<AddOutcome> add_file(const std::filesystem::path& file);
 

@@ -268,10 +268,10 @@ ExtractedDocument extract_plain_text(std::string_view text) {
 std::optional<DocumentFormat> format_for_extension(std::string_view extension) {
   std::string ext(extension);
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (ext == ".html" || ext == ".htm" || ext == ".xhtml") return DocumentFormat::kHtml;
-  if (ext == ".md" || ext == ".markdown") return DocumentFormat::kMarkdown;
-  if (ext == ".txt" || ext == ".rst") return DocumentFormat::kText;
-  if (ext == ".pdf") return DocumentFormat::kPdf;
+  if (ext == ".html" || ext == ".htm" || ext == ".xhtml") return DocumentFormat::html;
+  if (ext == ".md" || ext == ".markdown") return DocumentFormat::markdown;
+  if (ext == ".txt" || ext == ".rst") return DocumentFormat::text;
+  if (ext == ".pdf") return DocumentFormat::pdf;
   return std::nullopt;
 }
 

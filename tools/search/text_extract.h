@@ -8,7 +8,7 @@
 
 namespace scout {
 
-enum class DocumentFormat { kHtml, kMarkdown, kText, kPdf };
+enum class DocumentFormat { html, markdown, text, pdf };
 
 struct ExtractedDocument {
   std::string title;  // empty when the document names none

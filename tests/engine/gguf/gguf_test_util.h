@@ -50,8 +50,8 @@ class Bytes {
   }
   // A key followed by its value type; the caller appends the value.
   Bytes& key(std::string_view k, ValueType type) { return str(k).u32(static_cast<uint32_t>(type)); }
-  Bytes& kv_u32(std::string_view k, uint32_t v) { return key(k, ValueType::UINT32).u32(v); }
-  Bytes& kv_string(std::string_view k, std::string_view v) { return key(k, ValueType::STRING).str(v); }
+  Bytes& kv_u32(std::string_view k, uint32_t v) { return key(k, ValueType::uint32).u32(v); }
+  Bytes& kv_string(std::string_view k, std::string_view v) { return key(k, ValueType::string).str(v); }
   Bytes& tensor(std::string_view name, std::initializer_list<uint64_t> dims, GgmlType type, uint64_t offset) {
     str(name).u32(static_cast<uint32_t>(dims.size()));
     for (uint64_t d : dims) u64(d);

@@ -69,11 +69,11 @@ void check_elements(const Value& v, const json& want, const std::string& element
 void check_value(const Value& v, const json& want, const std::string& type, const json& spec) {
   CHECK(value_type_name(v.type()) == type);
   switch (v.type()) {
-    case ValueType::FLOAT32: CHECK(static_cast<float>(*v.as_float()) == want.get<float>()); break;
-    case ValueType::FLOAT64: CHECK(*v.as_float() == want.get<double>()); break;
-    case ValueType::BOOL: CHECK(*v.as_bool() == want.get<bool>()); break;
-    case ValueType::STRING: CHECK(*v.as_string() == want.get<std::string>()); break;
-    case ValueType::ARRAY: check_elements(v, want, spec.at("element_type").get<std::string>(), spec); break;
+    case ValueType::float32: CHECK(static_cast<float>(*v.as_float()) == want.get<float>()); break;
+    case ValueType::float64: CHECK(*v.as_float() == want.get<double>()); break;
+    case ValueType::boolean: CHECK(*v.as_bool() == want.get<bool>()); break;
+    case ValueType::string: CHECK(*v.as_string() == want.get<std::string>()); break;
+    case ValueType::array: check_elements(v, want, spec.at("element_type").get<std::string>(), spec); break;
     default:
       if (want.is_number_unsigned()) {
         CHECK(v.as_uint() == std::optional<uint64_t>(want.get<uint64_t>()));

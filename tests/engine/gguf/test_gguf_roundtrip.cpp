@@ -45,9 +45,9 @@ TEST_CASE("Every metadata value type survives a write and a read exactly", "[ggu
   w.set_f32_array("t.scores", scores);
   const std::vector<int32_t> types = {1, -2, std::numeric_limits<int32_t>::max()};
   w.set_i32_array("t.types", types);
-  ArrayBuilder u8s(ValueType::UINT8), i8s(ValueType::INT8), u16s(ValueType::UINT16), i16s(ValueType::INT16),
-      u32s(ValueType::UINT32), u64s(ValueType::UINT64), i64s(ValueType::INT64), f64s(ValueType::FLOAT64),
-      bools(ValueType::BOOL), empty(ValueType::UINT32);
+  ArrayBuilder u8s(ValueType::uint8), i8s(ValueType::int8), u16s(ValueType::uint16), i16s(ValueType::int16),
+      u32s(ValueType::uint32), u64s(ValueType::uint64), i64s(ValueType::int64), f64s(ValueType::float64),
+      bools(ValueType::boolean), empty(ValueType::uint32);
   u8s.add_u8(0).add_u8(255);
   i8s.add_i8(-1).add_i8(127);
   u16s.add_u16(1).add_u16(65535);
@@ -61,15 +61,15 @@ TEST_CASE("Every metadata value type survives a write and a read exactly", "[ggu
     w.set_array("t.arr_" + std::string(value_type_name(a->element_type())) + (a == &empty ? "_empty" : ""), *a);
   }
   // Nested: [[["a"], []], [["b", "c"]]] and [[1, 2], [], [3]].
-  ArrayBuilder s1(ValueType::STRING), s2(ValueType::STRING), s3(ValueType::STRING);
+  ArrayBuilder s1(ValueType::string), s2(ValueType::string), s3(ValueType::string);
   s1.add_string("a");
   s3.add_string("b").add_string("c");
-  ArrayBuilder mid1(ValueType::ARRAY), mid2(ValueType::ARRAY), outer(ValueType::ARRAY);
+  ArrayBuilder mid1(ValueType::array), mid2(ValueType::array), outer(ValueType::array);
   mid1.add_array(s1).add_array(s2);
   mid2.add_array(s3);
   outer.add_array(mid1).add_array(mid2);
   w.set_array("t.nested3", outer);
-  ArrayBuilder n1(ValueType::INT32), n2(ValueType::INT32), n3(ValueType::INT32), nested(ValueType::ARRAY);
+  ArrayBuilder n1(ValueType::int32), n2(ValueType::int32), n3(ValueType::int32), nested(ValueType::array);
   n1.add_i32(1).add_i32(2);
   n3.add_i32(3);
   nested.add_array(n1).add_array(n2).add_array(n3);
@@ -90,30 +90,30 @@ TEST_CASE("Every metadata value type survives a write and a read exactly", "[ggu
   for (size_t i = 0; i < expected_order.size(); ++i) CHECK(f.metadata()[i].key == expected_order[i]);
 
   auto type_of = [&](std::string_view k) { return f.find(k)->type(); };
-  CHECK(type_of("t.u8") == ValueType::UINT8);
+  CHECK(type_of("t.u8") == ValueType::uint8);
   CHECK(*f.find("t.u8")->as_uint() == 255);
-  CHECK(type_of("t.i8") == ValueType::INT8);
+  CHECK(type_of("t.i8") == ValueType::int8);
   CHECK(*f.find("t.i8")->as_int() == -128);
-  CHECK(type_of("t.u16") == ValueType::UINT16);
+  CHECK(type_of("t.u16") == ValueType::uint16);
   CHECK(*f.find("t.u16")->as_uint() == 65535);
-  CHECK(type_of("t.i16") == ValueType::INT16);
+  CHECK(type_of("t.i16") == ValueType::int16);
   CHECK(*f.find("t.i16")->as_int() == -32768);
-  CHECK(type_of("t.u32") == ValueType::UINT32);
+  CHECK(type_of("t.u32") == ValueType::uint32);
   CHECK(*f.get_u32("t.u32") == 4294967295u);
-  CHECK(type_of("t.i32") == ValueType::INT32);
+  CHECK(type_of("t.i32") == ValueType::int32);
   CHECK(*f.get_i32("t.i32") == std::numeric_limits<int32_t>::min());
-  CHECK(type_of("t.f32") == ValueType::FLOAT32);
+  CHECK(type_of("t.f32") == ValueType::float32);
   CHECK(bits(*f.get_f32("t.f32")) == bits(-0.0f));
   CHECK(*f.get_bool("t.bool_true") == true);
   CHECK(*f.get_bool("t.bool_false") == false);
   CHECK(*f.get_string("t.string") == "h\xC3\xA9llo\n\"w\xC3\xB6rld\" \xE2\x9C\x93");
   CHECK(f.get_string("t.empty_string")->empty());
   CHECK(*f.get_string("t.nul_inside") == std::string_view("a\0b", 3));
-  CHECK(type_of("t.u64") == ValueType::UINT64);
+  CHECK(type_of("t.u64") == ValueType::uint64);
   CHECK(*f.get_u64("t.u64") == std::numeric_limits<uint64_t>::max());
-  CHECK(type_of("t.i64") == ValueType::INT64);
+  CHECK(type_of("t.i64") == ValueType::int64);
   CHECK(*f.get_i64("t.i64") == std::numeric_limits<int64_t>::min());
-  CHECK(type_of("t.f64") == ValueType::FLOAT64);
+  CHECK(type_of("t.f64") == ValueType::float64);
   CHECK(bits(*f.get_f64("t.f64")) == bits(0.1));
   CHECK(bits(*f.get_f32("t.f32_nan")) == bits(std::numeric_limits<float>::quiet_NaN()));
   CHECK(*f.get_f64("t.f64_inf") == -std::numeric_limits<double>::infinity());
@@ -134,7 +134,7 @@ TEST_CASE("Every metadata value type survives a write and a read exactly", "[ggu
     for (const Value v : a) out.push_back(format_value(v));
     return out;
   };
-  CHECK(f.get_array("t.arr_uint8")->element_type() == ValueType::UINT8);
+  CHECK(f.get_array("t.arr_uint8")->element_type() == ValueType::uint8);
   CHECK(elements("t.arr_uint8") == std::vector<std::string>{"0", "255"});
   CHECK(elements("t.arr_int8") == std::vector<std::string>{"-1", "127"});
   CHECK(elements("t.arr_uint16") == std::vector<std::string>{"1", "65535"});
@@ -145,12 +145,12 @@ TEST_CASE("Every metadata value type survives a write and a read exactly", "[ggu
   CHECK(elements("t.arr_float64") == std::vector<std::string>{"2.5", "-1.0000000000000001e+300"});
   CHECK(elements("t.arr_bool") == std::vector<std::string>{"true", "false", "true"});
   CHECK(f.get_array("t.arr_uint32_empty")->empty());
-  CHECK(f.get_array("t.arr_uint32_empty")->element_type() == ValueType::UINT32);
+  CHECK(f.get_array("t.arr_uint32_empty")->element_type() == ValueType::uint32);
 
   CHECK(format_value(*f.find("t.nested3")) == R"([[["a"], []], [["b", "c"]]])");
   CHECK(format_value(*f.find("t.nested2")) == "[[1, 2], [], [3]]");
   const ArrayView outer_view = *f.get_array("t.nested3");
-  CHECK(outer_view.element_type() == ValueType::ARRAY);
+  CHECK(outer_view.element_type() == ValueType::array);
   CHECK(outer_view.size() == 2);
   const ArrayView second = *outer_view.at(1).as_array();
   CHECK(*second.at(0).as_array()->at(1).as_string() == "c");
@@ -182,12 +182,12 @@ struct TensorSpec {
 void check_tensor_placement(uint32_t alignment) {
   // Byte sizes worked out by hand from the block geometry.
   const std::vector<TensorSpec> specs = {
-      {"f32", GgmlType::F32, {5, 3}, 60},          // 15 x 4
-      {"f16", GgmlType::F16, {7}, 14},             // 7 x 2
-      {"q8_0", GgmlType::Q8_0, {64, 2}, 136},      // 4 blocks x 34
-      {"q4_K", GgmlType::Q4_K, {256, 1, 1, 2}, 288},  // 2 blocks x 144
-      {"bf16", GgmlType::BF16, {32}, 64},
-      {"i8", GgmlType::I8, {3}, 3},  // last and short: the file must still end padded
+      {"f32", GgmlType::f32, {5, 3}, 60},          // 15 x 4
+      {"f16", GgmlType::f16, {7}, 14},             // 7 x 2
+      {"q8_0", GgmlType::q8_0, {64, 2}, 136},      // 4 blocks x 34
+      {"q4_K", GgmlType::q4_k, {256, 1, 1, 2}, 288},  // 2 blocks x 144
+      {"bf16", GgmlType::bf16, {32}, 64},
+      {"i8", GgmlType::i8, {3}, 3},  // last and short: the file must still end padded
   };
   Writer w;
   w.set_string("general.architecture", "test");
@@ -246,9 +246,9 @@ TEST_CASE("A GGUF v2 file made by hand is read", "[gguf]") {
   b.header(2, 2, 3);
   b.kv_string("general.architecture", "llama");
   b.kv_u32("llama.context_length", 4096);
-  b.key("tokenizer.ggml.tokens", ValueType::ARRAY).u32(8).u64(2).str("a").str("bc");
-  b.tensor("w", {4, 2}, GgmlType::F32, 0);
-  b.tensor("v", {32}, GgmlType::Q8_0, 32);
+  b.key("tokenizer.ggml.tokens", ValueType::array).u32(8).u64(2).str("a").str("bc");
+  b.tensor("w", {4, 2}, GgmlType::f32, 0);
+  b.tensor("v", {32}, GgmlType::q8_0, 32);
   b.pad_to(32);
   const size_t data_start = b.size();
   for (int i = 0; i < 8; ++i) b.put<float>(static_cast<float>(i));
@@ -298,7 +298,7 @@ TEST_CASE("Typed getters convert integers that fit and name the key when they ca
   w.set_f64("double", 0.5);
   w.set_f32("float", 0.25f);
   w.set_string("name", "x");
-  ArrayBuilder i16(ValueType::INT16), u32(ValueType::UINT32), s(ValueType::STRING);
+  ArrayBuilder i16(ValueType::int16), u32(ValueType::uint32), s(ValueType::string);
   i16.add_i16(-3).add_i16(4);
   u32.add_u32(1).add_u32(3000000000u);
   s.add_string("only");
@@ -322,20 +322,20 @@ TEST_CASE("Typed getters convert integers that fit and name the key when they ca
     CHECK(contains(e.describe(), needle));
     CHECK(contains(e.describe(), "test.gguf: "));
   };
-  check_error(f.get_u32("big_positive").error(), GgufErrorKind::kWrongType, "'big_positive' is int64 1099511627776");
-  check_error(f.get_u32("negative").error(), GgufErrorKind::kWrongType, "'negative'");
-  check_error(f.get_u64("negative").error(), GgufErrorKind::kWrongType, "non-negative");
-  check_error(f.get_i64("huge").error(), GgufErrorKind::kWrongType, "'huge' is uint64");
-  check_error(f.get_u32("name").error(), GgufErrorKind::kWrongType, "'name' is string \"x\", but an integer");
-  check_error(f.get_string("small").error(), GgufErrorKind::kWrongType, "'small' is uint8 7, but string");
-  check_error(f.get_f32("small").error(), GgufErrorKind::kWrongType, "float32");
-  check_error(f.get_bool("small").error(), GgufErrorKind::kWrongType, "bool");
-  check_error(f.get_string_array("i16s").error(), GgufErrorKind::kWrongType, "'i16s' is array[int16, 2]");
-  check_error(f.get_i32_array("u32s").error(), GgufErrorKind::kWrongType, "'u32s'");
-  check_error(f.get_f32_array("strings").error(), GgufErrorKind::kWrongType, "array[float32]");
-  check_error(f.get_array("name").error(), GgufErrorKind::kWrongType, "an array");
+  check_error(f.get_u32("big_positive").error(), GgufErrorKind::wrong_type, "'big_positive' is int64 1099511627776");
+  check_error(f.get_u32("negative").error(), GgufErrorKind::wrong_type, "'negative'");
+  check_error(f.get_u64("negative").error(), GgufErrorKind::wrong_type, "non-negative");
+  check_error(f.get_i64("huge").error(), GgufErrorKind::wrong_type, "'huge' is uint64");
+  check_error(f.get_u32("name").error(), GgufErrorKind::wrong_type, "'name' is string \"x\", but an integer");
+  check_error(f.get_string("small").error(), GgufErrorKind::wrong_type, "'small' is uint8 7, but string");
+  check_error(f.get_f32("small").error(), GgufErrorKind::wrong_type, "float32");
+  check_error(f.get_bool("small").error(), GgufErrorKind::wrong_type, "bool");
+  check_error(f.get_string_array("i16s").error(), GgufErrorKind::wrong_type, "'i16s' is array[int16, 2]");
+  check_error(f.get_i32_array("u32s").error(), GgufErrorKind::wrong_type, "'u32s'");
+  check_error(f.get_f32_array("strings").error(), GgufErrorKind::wrong_type, "array[float32]");
+  check_error(f.get_array("name").error(), GgufErrorKind::wrong_type, "an array");
   const GgufError missing = f.get_u32("llama.block_count").error();
-  check_error(missing, GgufErrorKind::kKeyMissing, "metadata key 'llama.block_count' is missing");
+  check_error(missing, GgufErrorKind::key_missing, "metadata key 'llama.block_count' is missing");
   CHECK(missing.offset == GgufError::kNoOffset);
   // A wrong-type error points at the value in the file.
   CHECK(f.get_string("small").error().offset == f.find("small")->offset());
@@ -343,7 +343,7 @@ TEST_CASE("Typed getters convert integers that fit and name the key when they ca
 
 TEST_CASE("Values are printed for people with their types", "[gguf]") {
   Writer w;
-  ArrayBuilder many(ValueType::UINT32);
+  ArrayBuilder many(ValueType::uint32);
   for (uint32_t i = 0; i < 100; ++i) many.add_u32(i);
   w.set_array("many", many);
   w.set_string("quote", "say \"hi\"\tnow\x01");
@@ -364,12 +364,12 @@ TEST_CASE("Metadata copied value by value from a read file is written back ident
   Writer w;
   w.set_string("general.architecture", "qwen3");
   w.set_i16("x", -2);
-  ArrayBuilder inner(ValueType::STRING), outer(ValueType::ARRAY);
+  ArrayBuilder inner(ValueType::string), outer(ValueType::array);
   inner.add_string("p").add_string("q");
   outer.add_array(inner).add_array(inner);
   w.set_array("nested", outer);
   REQUIRE(w.set_alignment(64));
-  REQUIRE(w.add_tensor("t", GgmlType::F16, {3}));
+  REQUIRE(w.add_tensor("t", GgmlType::f16, {3}));
   std::vector<std::byte> first;
   REQUIRE(w.write(first, [](size_t, std::span<std::byte> d) { d[1] = std::byte{9}; }));
   auto f = parse(first);

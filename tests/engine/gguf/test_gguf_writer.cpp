@@ -17,26 +17,26 @@ using testing::ScratchDir;
 
 TEST_CASE("The writer refuses tensors a reader would refuse", "[gguf]") {
   Writer w;
-  REQUIRE(w.add_tensor("ok", GgmlType::Q4_0, {64}));
+  REQUIRE(w.add_tensor("ok", GgmlType::q4_0, {64}));
   auto check = [](const Expected<void, GgufError>& r, GgufErrorKind kind, std::string_view needle) {
     REQUIRE_FALSE(r);
     INFO(r.error().describe());
     CHECK(r.error().kind == kind);
     CHECK(contains(r.error().describe(), needle));
   };
-  check(w.add_tensor("ok", GgmlType::F32, {1}), GgufErrorKind::kDuplicateTensor, "'ok' is already declared");
-  check(w.add_tensor("", GgmlType::F32, {1}), GgufErrorKind::kBadTensorName, "empty");
-  check(w.add_tensor(std::string(64, 'n'), GgmlType::F32, {1}), GgufErrorKind::kBadTensorName,
+  check(w.add_tensor("ok", GgmlType::f32, {1}), GgufErrorKind::duplicate_tensor, "'ok' is already declared");
+  check(w.add_tensor("", GgmlType::f32, {1}), GgufErrorKind::bad_tensor_name, "empty");
+  check(w.add_tensor(std::string(64, 'n'), GgmlType::f32, {1}), GgufErrorKind::bad_tensor_name,
         "is 64 bytes; ggml (and so llama.cpp) accepts at most 63");
-  REQUIRE(w.add_tensor(std::string(63, 'n'), GgmlType::F32, {1}));
-  check(w.add_tensor("scalar", GgmlType::F32, {}), GgufErrorKind::kBadShape, "0 dimensions");
-  check(w.add_tensor("five", GgmlType::F32, {1, 1, 1, 1, 1}), GgufErrorKind::kBadShape, "5 dimensions");
-  check(w.add_tensor("zero", GgmlType::F32, {4, 0}), GgufErrorKind::kBadShape, "dimension 1 equal to 0");
-  check(w.add_tensor("rows", GgmlType::Q4_K, {100, 2}), GgufErrorKind::kBadShape,
+  REQUIRE(w.add_tensor(std::string(63, 'n'), GgmlType::f32, {1}));
+  check(w.add_tensor("scalar", GgmlType::f32, {}), GgufErrorKind::bad_shape, "0 dimensions");
+  check(w.add_tensor("five", GgmlType::f32, {1, 1, 1, 1, 1}), GgufErrorKind::bad_shape, "5 dimensions");
+  check(w.add_tensor("zero", GgmlType::f32, {4, 0}), GgufErrorKind::bad_shape, "dimension 1 equal to 0");
+  check(w.add_tensor("rows", GgmlType::q4_k, {100, 2}), GgufErrorKind::bad_shape,
         "'rows' of type q4_K has 100 elements per row (ne[0]), not a multiple of its block size 256");
-  check(w.add_tensor("huge", GgmlType::F32, {uint64_t{1} << 32, uint64_t{1} << 32}), GgufErrorKind::kBadShape,
+  check(w.add_tensor("huge", GgmlType::f32, {uint64_t{1} << 32, uint64_t{1} << 32}), GgufErrorKind::bad_shape,
         "overflows");
-  check(w.add_tensor("bytes", GgmlType::F64, {uint64_t{1} << 62}), GgufErrorKind::kBadShape, "bytes overflows");
+  check(w.add_tensor("bytes", GgmlType::f64, {uint64_t{1} << 62}), GgufErrorKind::bad_shape, "bytes overflows");
   CHECK(w.tensor_count() == 2);
   CHECK(w.tensor_n_bytes(0) == 36);
 }
@@ -45,7 +45,7 @@ TEST_CASE("The writer refuses an alignment that is not a power of two", "[gguf]"
   Writer w;
   const auto r = w.set_alignment(48);
   REQUIRE_FALSE(r);
-  CHECK(r.error().kind == GgufErrorKind::kBadAlignment);
+  CHECK(r.error().kind == GgufErrorKind::bad_alignment);
   CHECK(contains(r.error().message, "48"));
   CHECK_FALSE(w.set_alignment(0));
   CHECK(w.alignment() == 32);
@@ -54,24 +54,24 @@ TEST_CASE("The writer refuses an alignment that is not a power of two", "[gguf]"
   std::vector<std::byte> out;
   const auto written = w.write(out);
   REQUIRE_FALSE(written);
-  CHECK(written.error().kind == GgufErrorKind::kBadAlignment);
+  CHECK(written.error().kind == GgufErrorKind::bad_alignment);
   CHECK(out.empty());
 }
 
 TEST_CASE("Array builders refuse elements of another type and nesting past the limit", "[gguf]") {
-  ArrayBuilder a(ValueType::UINT32);
+  ArrayBuilder a(ValueType::uint32);
   CHECK_THROWS_AS(a.add_string("x"), std::invalid_argument);
   CHECK_THROWS_AS(a.add_i32(1), std::invalid_argument);
   CHECK(a.size() == 0);
 
-  ArrayBuilder level(ValueType::UINT8);
+  ArrayBuilder level(ValueType::uint8);
   int depth = 1;
   for (; depth < kMaxArrayDepth; ++depth) {
-    ArrayBuilder up(ValueType::ARRAY);
+    ArrayBuilder up(ValueType::array);
     up.add_array(level);
     level = up;
   }
-  ArrayBuilder too_deep(ValueType::ARRAY);
+  ArrayBuilder too_deep(ValueType::array);
   CHECK_THROWS_AS(too_deep.add_array(level), std::invalid_argument);
   // The deepest allowed nesting reads back.
   Writer w;
@@ -86,8 +86,8 @@ TEST_CASE("Writing to a path gives the same bytes as writing to memory, and the 
   ScratchDir dir;
   Writer w;
   w.set_string("general.name", "on disk");
-  REQUIRE(w.add_tensor("a", GgmlType::F32, {10}));
-  REQUIRE(w.add_tensor("b", GgmlType::Q8_0, {32, 3}));
+  REQUIRE(w.add_tensor("a", GgmlType::f32, {10}));
+  REQUIRE(w.add_tensor("b", GgmlType::q8_0, {32, 3}));
   auto fill = [](size_t i, std::span<std::byte> d) {
     for (size_t k = 0; k < d.size(); ++k) d[k] = static_cast<std::byte>(k + i);
   };
@@ -121,12 +121,12 @@ TEST_CASE("A failed write leaves the destination as it was and no temporary file
   const std::string path = (dir.path / "model.gguf").string();
   { std::ofstream(path) << "previous contents"; }
   Writer w;
-  REQUIRE(w.add_tensor("a", GgmlType::F32, {4}));
-  REQUIRE(w.add_tensor("b", GgmlType::F32, {4}));
+  REQUIRE(w.add_tensor("a", GgmlType::f32, {4}));
+  REQUIRE(w.add_tensor("b", GgmlType::f32, {4}));
 
   const auto failed = w.write(path, [](size_t i, std::span<std::byte>) { return i == 0; });
   REQUIRE_FALSE(failed);
-  CHECK(failed.error().kind == GgufErrorKind::kFillFailed);
+  CHECK(failed.error().kind == GgufErrorKind::fill_failed);
   CHECK(contains(failed.error().describe(), "tensor 'b' (#1)"));
 
   CHECK_THROWS_AS(w.write(path, [](size_t, std::span<std::byte>) { throw std::runtime_error("source gone"); }),
@@ -143,26 +143,26 @@ TEST_CASE("A failed write leaves the destination as it was and no temporary file
 
   const auto bad_dir = w.write((dir.path / "missing-folder" / "x.gguf").string());
   REQUIRE_FALSE(bad_dir);
-  CHECK(bad_dir.error().kind == GgufErrorKind::kIo);
+  CHECK(bad_dir.error().kind == GgufErrorKind::io);
 }
 
 TEST_CASE("Opening a missing file, a folder or an empty file gives a clear error", "[gguf]") {
   ScratchDir dir;
   const auto missing = File::open((dir.path / "nope.gguf").string());
   REQUIRE_FALSE(missing);
-  CHECK(missing.error().kind == GgufErrorKind::kIo);
+  CHECK(missing.error().kind == GgufErrorKind::io);
   CHECK(contains(missing.error().describe(), "nope.gguf: cannot open the file: No such file"));
 
   const auto folder = File::open(dir.path.string());
   REQUIRE_FALSE(folder);
-  CHECK(folder.error().kind == GgufErrorKind::kIo);
+  CHECK(folder.error().kind == GgufErrorKind::io);
   CHECK(contains(folder.error().message, "not a regular file"));
 
   const std::string empty = (dir.path / "empty.gguf").string();
   { std::ofstream touch(empty); }
   const auto e = File::open(empty);
   REQUIRE_FALSE(e);
-  CHECK(e.error().kind == GgufErrorKind::kTruncated);
+  CHECK(e.error().kind == GgufErrorKind::truncated);
 }
 
 }  // namespace

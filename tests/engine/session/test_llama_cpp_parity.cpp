@@ -58,8 +58,8 @@ void check_greedy_parity(const std::vector<test::TinyModel>& models) {
 TEST_CASE("the first 64 greedy tokens are llama.cpp's for every architecture at F32 and Q8_0", "[llama.cpp]") {
   std::vector<test::TinyModel> models;
   for (Arch arch : {Arch::qwen3moe, Arch::qwen3, Arch::qwen2, Arch::llama})
-    for (GgmlType type : {GgmlType::F32, GgmlType::Q8_0})
-      if (!(arch == Arch::qwen2 && type == GgmlType::Q8_0))
+    for (GgmlType type : {GgmlType::f32, GgmlType::q8_0})
+      if (!(arch == Arch::qwen2 && type == GgmlType::q8_0))
         models.push_back({.arch = arch, .type = type, .separate_output = true, .seed = 11});
   check_greedy_parity(models);
 }
@@ -75,7 +75,7 @@ TEST_CASE("the first 64 greedy tokens are llama.cpp's for every architecture at 
 // logit stays within 0.25 of llama.cpp's, and wherever Scout's argmax is not llama.cpp's token,
 // the two are within 0.1 of each other in Scout's logits (a near-tie one rounding step decides).
 TEST_CASE("qwen2 at Q8_0 follows llama.cpp's greedy path to within one activation rounding step", "[llama.cpp]") {
-  const test::TinyModel tiny{.arch = Arch::qwen2, .type = GgmlType::Q8_0, .separate_output = true, .seed = 11};
+  const test::TinyModel tiny{.arch = Arch::qwen2, .type = GgmlType::q8_0, .separate_output = true, .seed = 11};
   const std::string file = test::tiny_model_path(tiny);
   std::vector<int32_t> prompt{785, 6722, 315, 9625, 374, 12095, 13, 576, 6722, 315, 9856, 374};
   for (auto& id : prompt) id %= 1000;
@@ -104,7 +104,7 @@ TEST_CASE("qwen2 at Q8_0 follows llama.cpp's greedy path to within one activatio
 
   auto model = Model::load(file);
   REQUIRE(model.has_value());
-  auto session = Session::create(*model, make_cpu_ops(1), {.n_ctx = 512, .kv_type = KvType::F32});
+  auto session = Session::create(*model, make_cpu_ops(1), {.n_ctx = 512, .kv_type = KvType::f32});
   REQUIRE(session.has_value());
   REQUIRE(session->append(sequence, true).has_value());
 

@@ -32,7 +32,7 @@ std::string edited_model(const std::string& name, const Edit& edit) {
     REQUIRE(w.add_tensor(t.name, t.type, t.shape));
     kept.push_back(&t);
   }
-  if (edit.add_stray_tensor) REQUIRE(w.add_tensor("blk.0.mystery.weight", GgmlType::F32, {256}));
+  if (edit.add_stray_tensor) REQUIRE(w.add_tensor("blk.0.mystery.weight", GgmlType::f32, {256}));
   const auto out = (test::engine_scratch_dir() / (name + ".gguf")).string();
   auto ok = w.write(out, [&](size_t i, std::span<std::byte> dst) {
     if (i < kept.size()) std::memcpy(dst.data(), kept[i]->data.data(), dst.size());

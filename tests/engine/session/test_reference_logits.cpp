@@ -89,7 +89,7 @@ TEST_CASE("logits match the PyTorch reference forward pass within 1e-3 for every
                                            "--type", "f32", "--seed", "7"};
     expected_args.insert(expected_args.end(), c.extra_synth_args.begin(), c.extra_synth_args.end());
     REQUIRE(args == expected_args);
-    c.model.type = GgmlType::F32;
+    c.model.type = GgmlType::f32;
     c.model.separate_output = false;
     c.model.seed = 7;
     const auto path = test::tiny_model_path(c.model);
@@ -98,7 +98,7 @@ TEST_CASE("logits match the PyTorch reference forward pass within 1e-3 for every
     const size_t n_vocab = (*model)->hparams().n_vocab;
     REQUIRE(n_vocab == f.header.at("n_vocab").get<size_t>());
 
-    auto session = Session::create(*model, make_cpu_ops(2), {.n_ctx = 64, .n_batch = 16, .kv_type = KvType::F32});
+    auto session = Session::create(*model, make_cpu_ops(2), {.n_ctx = 64, .n_batch = 16, .kv_type = KvType::f32});
     REQUIRE(session);
     REQUIRE(session->append(f.tokens, /*all_logits=*/true));
     for (size_t i = 0; i < f.positions.size(); ++i) {

@@ -21,7 +21,7 @@ std::shared_ptr<const Model> load(const TinyModel& spec) {
 }
 
 Session session(std::shared_ptr<const Model> model, int32_t n_batch = 512, int32_t n_ctx = 256,
-                KvType kv = KvType::F32, int threads = 2) {
+                KvType kv = KvType::f32, int threads = 2) {
   auto s = Session::create(std::move(model), make_cpu_ops(threads), {.n_ctx = n_ctx, .n_batch = n_batch, .kv_type = kv});
   REQUIRE(s);
   return std::move(*s);
@@ -69,10 +69,10 @@ TEST_CASE("reading a prompt in batches of 1, 7 or 64 tokens gives the same logit
 }
 
 TEST_CASE("the logits do not depend on the thread count", "[session]") {
-  auto model = load({.arch = Arch::qwen3moe, .type = GgmlType::Q8_0});
+  auto model = load({.arch = Arch::qwen3moe, .type = GgmlType::q8_0});
   const auto ids = prompt_ids(20);
-  auto one = session(model, 512, 256, KvType::F16, 1);
-  auto two = session(model, 512, 256, KvType::F16, 2);
+  auto one = session(model, 512, 256, KvType::f16, 1);
+  auto two = session(model, 512, 256, KvType::f16, 2);
   REQUIRE(one.append(ids, true));
   REQUIRE(two.append(ids, true));
   for (size_t i = 0; i < ids.size(); ++i) CHECK(max_abs_diff(one.logits_at(i), two.logits_at(i)) == 0.0f);
@@ -229,8 +229,8 @@ TEST_CASE("seeded sampling reproduces its tokens and greedy picks the argmax", "
 TEST_CASE("an F16 KV cache stays close to an F32 one", "[session]") {
   auto model = load({.arch = Arch::qwen3moe});
   const auto ids = prompt_ids(24);
-  auto f32 = session(model, 512, 256, KvType::F32);
-  auto f16 = session(model, 512, 256, KvType::F16);
+  auto f32 = session(model, 512, 256, KvType::f32);
+  auto f16 = session(model, 512, 256, KvType::f16);
   REQUIRE(f32.append(ids));
   REQUIRE(f16.append(ids));
   CHECK(max_abs_diff(f32.logits(), f16.logits()) < 0.05f);

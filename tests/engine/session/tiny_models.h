@@ -17,7 +17,7 @@ std::filesystem::path engine_scratch_dir();
 
 struct TinyModel {
   Arch arch = Arch::qwen3moe;
-  GgmlType type = GgmlType::F32;
+  GgmlType type = GgmlType::f32;
   // Untied output: greedy text of a tied random model repeats its last token, which would make
   // greedy comparisons meaningless; with a separate output matrix it wanders.
   bool separate_output = true;

@@ -88,7 +88,7 @@ TEST_CASE("a tiny qwen3moe model is under 10 MB and reads back as the model it c
 TEST_CASE("synth writes the same bytes whatever the thread count, and other bytes for another seed", "[synth]") {
   SynthOptions o;
   o.arch = Arch::qwen3;
-  o.type = GgmlType::Q4_K;
+  o.type = GgmlType::q4_k;
   o.tokenizer_path = qwen3_tokenizer_json();
   o.threads = 1;
   REQUIRE(synth_model(o, scratch("one-thread.gguf").string()));
@@ -102,8 +102,8 @@ TEST_CASE("synth writes the same bytes whatever the thread count, and other byte
 }
 
 TEST_CASE("quantized synth tensors hold the reference quantization of the generated rows", "[synth]") {
-  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K,
-                        GgmlType::F16, GgmlType::BF16}) {
+  for (GgmlType type : {GgmlType::q8_0, GgmlType::q4_0, GgmlType::q4_k, GgmlType::q5_k, GgmlType::q6_k,
+                        GgmlType::f16, GgmlType::bf16}) {
     SynthOptions o;
     o.arch = Arch::qwen2;
     o.type = type;
@@ -120,8 +120,8 @@ TEST_CASE("quantized synth tensors hold the reference quantization of the genera
     const auto* t = file->find_tensor(spec.name);
     REQUIRE(t);
     CHECK(t->type == type);
-    CHECK(file->find_tensor("blk.0.attn_norm.weight")->type == GgmlType::F32);
-    CHECK(file->find_tensor("blk.0.attn_q.bias")->type == GgmlType::F32);
+    CHECK(file->find_tensor("blk.0.attn_norm.weight")->type == GgmlType::f32);
+    CHECK(file->find_tensor("blk.0.attn_q.bias")->type == GgmlType::f32);
     const uint64_t row = 5, row_bytes = ggml_row_size(type, spec.shape[0]);
     std::vector<float> floats(spec.shape[0]);
     synth_fill_row(o.seed, spec, row, floats.data());
@@ -134,11 +134,11 @@ TEST_CASE("quantized synth tensors hold the reference quantization of the genera
 
 TEST_CASE("a matrix whose rows are not whole K-quant blocks falls back to q8_0 and is reported", "[synth]") {
   // Qwen2.5-0.5B's width, 896, is 3.5 blocks of 256.
-  CHECK(synth_tensor_type(TensorRole::weight, {896, 896}, GgmlType::Q4_K) == GgmlType::Q8_0);
-  CHECK(synth_tensor_type(TensorRole::weight, {40, 8}, GgmlType::Q4_0) == GgmlType::F32);
-  CHECK(synth_tensor_type(TensorRole::weight, {256, 8}, GgmlType::Q6_K) == GgmlType::Q6_K);
-  CHECK(synth_tensor_type(TensorRole::router, {256, 8}, GgmlType::Q6_K) == GgmlType::F32);
-  CHECK(synth_tensor_type(TensorRole::norm, {256}, GgmlType::Q8_0) == GgmlType::F32);
+  CHECK(synth_tensor_type(TensorRole::weight, {896, 896}, GgmlType::q4_k) == GgmlType::q8_0);
+  CHECK(synth_tensor_type(TensorRole::weight, {40, 8}, GgmlType::q4_0) == GgmlType::f32);
+  CHECK(synth_tensor_type(TensorRole::weight, {256, 8}, GgmlType::q6_k) == GgmlType::q6_k);
+  CHECK(synth_tensor_type(TensorRole::router, {256, 8}, GgmlType::q6_k) == GgmlType::f32);
+  CHECK(synth_tensor_type(TensorRole::norm, {256}, GgmlType::q8_0) == GgmlType::f32);
 }
 
 TEST_CASE("synth refuses a missing tokenizer and an unwritable output with distinct errors", "[synth]") {

@@ -27,7 +27,7 @@ TEST_CASE("llama.cpp loads, tokenizes and runs synth models of every architectur
   fs::create_directories(dir);
   std::vector<std::string> files;
   for (Arch arch : {Arch::qwen3moe, Arch::qwen3, Arch::qwen2, Arch::llama}) {
-    for (GgmlType type : {GgmlType::F32, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
+    for (GgmlType type : {GgmlType::f32, GgmlType::bf16, GgmlType::q8_0, GgmlType::q4_k, GgmlType::q6_k}) {
       SynthOptions o;
       o.arch = arch;
       o.type = type;

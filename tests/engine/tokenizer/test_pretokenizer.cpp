@@ -41,7 +41,7 @@ void compare_splits(PreType type, const std::vector<std::string>& texts, const j
   CHECK(mismatches == 0);
 }
 
-const PreType kAllPre[] = {PreType::kQwen2, PreType::kLlamaBpe, PreType::kDeepseekV3};
+const PreType kAllPre[] = {PreType::qwen2, PreType::llama_bpe, PreType::deepseek_v3};
 
 TEST_CASE("pre-tokenizer names round-trip and unknown names are refused", "[tokenizer]") {
   for (PreType t : kAllPre) CHECK(pre_type_from_name(pre_type_name(t)) == t);
@@ -51,32 +51,32 @@ TEST_CASE("pre-tokenizer names round-trip and unknown names are refused", "[toke
 
 TEST_CASE("qwen2 splitting matches hand-worked examples of its regex", "[tokenizer]") {
   using V = std::vector<std::string>;
-  CHECK(split(PreType::kQwen2, "Hello world") == V{"Hello", " world"});
-  CHECK(split(PreType::kQwen2, "I'm here, they'LL go") == V{"I", "'m", " here", ",", " they", "'LL", " go"});
-  CHECK(split(PreType::kQwen2, "12345") == V{"1", "2", "3", "4", "5"});
-  CHECK(split(PreType::kQwen2, "a  b") == V{"a", " ", " b"});           // \s+(?!\S) leaves one space
-  CHECK(split(PreType::kQwen2, "a   \n\n  b") == V{"a", "   \n\n", " ", " b"});
-  CHECK(split(PreType::kQwen2, "end   ") == V{"end", "   "});             // trailing run kept whole
-  CHECK(split(PreType::kQwen2, "x ...\n\ny") == V{"x", " ...\n\n", "y"});
-  CHECK(split(PreType::kQwen2, "\tfoo") == V{"\tfoo"});                  // any non-newline prefix
-  CHECK(split(PreType::kQwen2, "\nfoo") == V{"\n", "foo"});
-  CHECK(split(PreType::kQwen2, "it'\xC5\xBFt") == V{"it", "'\xC5\xBF", "t"});  // (?i:'s) folds U+017F
-  CHECK(split(PreType::kQwen2, "") == V{});
+  CHECK(split(PreType::qwen2, "Hello world") == V{"Hello", " world"});
+  CHECK(split(PreType::qwen2, "I'm here, they'LL go") == V{"I", "'m", " here", ",", " they", "'LL", " go"});
+  CHECK(split(PreType::qwen2, "12345") == V{"1", "2", "3", "4", "5"});
+  CHECK(split(PreType::qwen2, "a  b") == V{"a", " ", " b"});           // \s+(?!\S) leaves one space
+  CHECK(split(PreType::qwen2, "a   \n\n  b") == V{"a", "   \n\n", " ", " b"});
+  CHECK(split(PreType::qwen2, "end   ") == V{"end", "   "});             // trailing run kept whole
+  CHECK(split(PreType::qwen2, "x ...\n\ny") == V{"x", " ...\n\n", "y"});
+  CHECK(split(PreType::qwen2, "\tfoo") == V{"\tfoo"});                  // any non-newline prefix
+  CHECK(split(PreType::qwen2, "\nfoo") == V{"\n", "foo"});
+  CHECK(split(PreType::qwen2, "it'\xC5\xBFt") == V{"it", "'\xC5\xBF", "t"});  // (?i:'s) folds U+017F
+  CHECK(split(PreType::qwen2, "") == V{});
 }
 
 TEST_CASE("llama-bpe splitting groups digits by three", "[tokenizer]") {
   using V = std::vector<std::string>;
-  CHECK(split(PreType::kLlamaBpe, "1234567") == V{"123", "456", "7"});
-  CHECK(split(PreType::kLlamaBpe, "x 42") == V{"x", " ", "42"});
+  CHECK(split(PreType::llama_bpe, "1234567") == V{"123", "456", "7"});
+  CHECK(split(PreType::llama_bpe, "x 42") == V{"x", " ", "42"});
 }
 
 TEST_CASE("deepseek-v3 splitting applies its three regexes piece by piece", "[tokenizer]") {
   using V = std::vector<std::string>;
-  CHECK(split(PreType::kDeepseekV3, "abc1234def") == V{"abc", "123", "4", "def"});
-  CHECK(split(PreType::kDeepseekV3, "hello 中文テスト!") == V{"hello", " ", "中文テスト", "!"});
-  CHECK(split(PreType::kDeepseekV3, ".NET and #include") == V{".NET", " and", " #", "include"});
+  CHECK(split(PreType::deepseek_v3, "abc1234def") == V{"abc", "123", "4", "def"});
+  CHECK(split(PreType::deepseek_v3, "hello 中文テスト!") == V{"hello", " ", "中文テスト", "!"});
+  CHECK(split(PreType::deepseek_v3, ".NET and #include") == V{".NET", " and", " #", "include"});
   // U+FEFF is not whitespace and not a letter or punctuation: it is left between matches.
-  CHECK(split(PreType::kDeepseekV3, "x \xEF\xBB\xBF") == V{"x", " ", "\xEF\xBB\xBF"});
+  CHECK(split(PreType::deepseek_v3, "x \xEF\xBB\xBF") == V{"x", " ", "\xEF\xBB\xBF"});
 }
 
 TEST_CASE("ill-formed UTF-8 bytes land in pieces and nothing is lost", "[tokenizer]") {
@@ -131,9 +131,9 @@ TEST_CASE("the divergent code points really split differently in JavaScript", "[
   CHECK(js[0] != onig[0]);
   CHECK(js_qwen[1] != onig_qwen[1]);
   CHECK(js_qwen[2] != onig_qwen[2]);
-  CHECK(split(PreType::kDeepseekV3, texts[0]) == onig[0].get<std::vector<std::string>>());
-  CHECK(split(PreType::kQwen2, texts[1]) == onig_qwen[1].get<std::vector<std::string>>());
-  CHECK(split(PreType::kQwen2, texts[2]) == onig_qwen[2].get<std::vector<std::string>>());
+  CHECK(split(PreType::deepseek_v3, texts[0]) == onig[0].get<std::vector<std::string>>());
+  CHECK(split(PreType::qwen2, texts[1]) == onig_qwen[1].get<std::vector<std::string>>());
+  CHECK(split(PreType::qwen2, texts[2]) == onig_qwen[2].get<std::vector<std::string>>());
 }
 
 TEST_CASE("pre-tokenizers agree with the HF tokenizers library's own pre-tokenizer", "[tokenizer]") {
@@ -141,7 +141,7 @@ TEST_CASE("pre-tokenizers agree with the HF tokenizers library's own pre-tokeniz
   REQUIRE(test::hf_reference_available());
   const auto texts = test::random_tricky_strings(99, 6000, 24, /*with_js_divergent=*/true);
   const std::pair<PreType, const char*> vocabs[] = {
-      {PreType::kQwen2, "qwen3"}, {PreType::kLlamaBpe, "llama3"}, {PreType::kDeepseekV3, "deepseek_v3"}};
+      {PreType::qwen2, "qwen3"}, {PreType::llama_bpe, "llama3"}, {PreType::deepseek_v3, "deepseek_v3"}};
   for (const auto& [t, name] : vocabs) {
     const json expected = test::run_reference({"split-hf", "--vocab", name}, texts);
     compare_splits(t, texts, expected, "random (HF tokenizers)");

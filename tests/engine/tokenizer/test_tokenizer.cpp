@@ -86,7 +86,7 @@ TEST_CASE("long pieces use the heap loop and still decode exactly", "[tokenizer]
 
 TEST_CASE("control tokens are recognised only with parse_special, user-defined ones always", "[tokenizer]") {
   const Tokenizer t = make(make_vocab("qwen2", kHelloMerges,
-                                      {{"<|ctl|>", TokenType::kControl}, {"<think>", TokenType::kUserDefined}}));
+                                      {{"<|ctl|>", TokenType::control}, {"<think>", TokenType::user_defined}}));
   const int32_t ctl = id_of(t, "<|ctl|>"), think = id_of(t, "<think>");
   const auto with = t.encode("<|ctl|>hello<think>", false, true);
   CHECK(with == std::vector<int32_t>{ctl, id_of(t, "hello"), think});
@@ -100,15 +100,15 @@ TEST_CASE("control tokens are recognised only with parse_special, user-defined o
 }
 
 TEST_CASE("added tokens match leftmost, then longest", "[tokenizer]") {
-  const Tokenizer t = make(make_vocab("qwen2", {}, {{"<a>", TokenType::kUserDefined},
-                                                    {"<a><b>", TokenType::kUserDefined},
-                                                    {"b><c", TokenType::kUserDefined}}));
+  const Tokenizer t = make(make_vocab("qwen2", {}, {{"<a>", TokenType::user_defined},
+                                                    {"<a><b>", TokenType::user_defined},
+                                                    {"b><c", TokenType::user_defined}}));
   CHECK(t.encode("<a><b><c", false, true) == std::vector<int32_t>{id_of(t, "<a><b>"), '<', 'c'});
   CHECK(t.encode("x<a>b><c", false, true) == std::vector<int32_t>{'x', id_of(t, "<a>"), id_of(t, "b><c")});
 }
 
 TEST_CASE("lstrip and rstrip added tokens absorb the whitespace beside them", "[tokenizer]") {
-  Vocab v = make_vocab("qwen2", {}, {{"<L>", TokenType::kUserDefined}, {"<R>", TokenType::kUserDefined}});
+  Vocab v = make_vocab("qwen2", {}, {{"<L>", TokenType::user_defined}, {"<R>", TokenType::user_defined}});
   v.added_flags.assign(v.tokens.size(), 0);
   v.added_flags[v.tokens.size() - 2] = kAddedLstrip;
   v.added_flags[v.tokens.size() - 1] = kAddedRstrip;
@@ -119,7 +119,7 @@ TEST_CASE("lstrip and rstrip added tokens absorb the whitespace beside them", "[
 }
 
 TEST_CASE("bos and eos are added as the vocabulary says", "[tokenizer]") {
-  Vocab v = make_vocab("llama-bpe", {}, {{"<s>", TokenType::kControl}, {"</s>", TokenType::kControl}});
+  Vocab v = make_vocab("llama-bpe", {}, {{"<s>", TokenType::control}, {"</s>", TokenType::control}});
   v.bos_id = static_cast<int32_t>(v.tokens.size() - 2);
   v.eos_id = static_cast<int32_t>(v.tokens.size() - 1);
   v.add_bos = true;
@@ -161,9 +161,9 @@ TEST_CASE("ill-formed UTF-8 is encoded byte for byte and decodes back unchanged"
 }
 
 TEST_CASE("decode skips unused tokens and ids outside the vocabulary", "[tokenizer]") {
-  Vocab v = make_vocab("qwen2", {}, {{"<ctl>", TokenType::kControl}});
+  Vocab v = make_vocab("qwen2", {}, {{"<ctl>", TokenType::control}});
   v.tokens.push_back("[PAD999]");
-  v.token_types.push_back(TokenType::kUnused);
+  v.token_types.push_back(TokenType::unused);
   const Tokenizer t = make(v);
   const int32_t pad = static_cast<int32_t>(v.tokens.size() - 1);
   const std::vector<int32_t> ids = {'a', pad, -1, 1 << 30, id_of(t, "<ctl>"), 'b'};
@@ -197,11 +197,11 @@ TEST_CASE("invalid vocabularies are refused with a message naming the problem", 
   SECTION("two normal tokens for the same bytes") {
     Vocab v = make_vocab("qwen2", {"a b"});
     v.tokens.push_back("ab");
-    v.token_types.push_back(TokenType::kNormal);
+    v.token_types.push_back(TokenType::normal);
     CHECK_THAT(error_of(v), Catch::Contains("tokens 256 and 257"));
   }
   SECTION("two added tokens with the same text") {
-    Vocab v = make_vocab("qwen2", {}, {{"<x>", TokenType::kControl}, {"<x>", TokenType::kUserDefined}});
+    Vocab v = make_vocab("qwen2", {}, {{"<x>", TokenType::control}, {"<x>", TokenType::user_defined}});
     CHECK_THAT(error_of(v), Catch::Contains("added tokens 256 and 257"));
   }
   SECTION("a special id outside the vocabulary") {
@@ -311,9 +311,9 @@ TEST_CASE("a text cut where piece_cut says encodes to the ids of the whole, on e
 
 TEST_CASE("piece_cut never cuts where an added token could span the cut or absorb whitespace", "[tokenizer]") {
   const Tokenizer spaced =
-      Tokenizer::create(test::make_vocab("qwen2", {}, {{"<a b>", TokenType::kUserDefined}})).value();
+      Tokenizer::create(test::make_vocab("qwen2", {}, {{"<a b>", TokenType::user_defined}})).value();
   CHECK(spaced.piece_cut("one two three four") == 0);
-  Vocab stripping = test::make_vocab("qwen2", {}, {{"<mask>", TokenType::kUserDefined}});
+  Vocab stripping = test::make_vocab("qwen2", {}, {{"<mask>", TokenType::user_defined}});
   stripping.added_flags.assign(stripping.tokens.size(), 0);
   stripping.added_flags.back() = kAddedLstrip;
   CHECK(Tokenizer::create(std::move(stripping)).value().piece_cut("one two three four") == 0);

@@ -63,11 +63,11 @@ TEST_CASE("Qwen3's tokenizer.json imports with llama.cpp's token types and speci
   CHECK(v.tokens.size() == 151669);
   CHECK(v.merges.size() == 151387);
   CHECK(v.merges[0] == "\xC4\xA0 \xC4\xA0");
-  CHECK(v.token_types[find(v, "<|im_start|>")] == TokenType::kControl);
-  CHECK(v.token_types[find(v, "<|fim_prefix|>")] == TokenType::kControl);  // special:false, looks special
-  CHECK(v.token_types[find(v, "<think>")] == TokenType::kUserDefined);
-  CHECK(v.token_types[find(v, "<tool_call>")] == TokenType::kUserDefined);
-  CHECK(v.token_types[find(v, "hello")] == TokenType::kNormal);
+  CHECK(v.token_types[find(v, "<|im_start|>")] == TokenType::control);
+  CHECK(v.token_types[find(v, "<|fim_prefix|>")] == TokenType::control);  // special:false, looks special
+  CHECK(v.token_types[find(v, "<think>")] == TokenType::user_defined);
+  CHECK(v.token_types[find(v, "<tool_call>")] == TokenType::user_defined);
+  CHECK(v.token_types[find(v, "hello")] == TokenType::normal);
   CHECK_FALSE(v.bos_id.has_value());
   CHECK(v.eos_id == find(v, "<|im_end|>"));
   CHECK(v.eot_id == find(v, "<|im_end|>"));
@@ -91,9 +91,9 @@ TEST_CASE("Llama 3 and DeepSeek-V3 import with their pre-tokenizers and bos sett
   CHECK(ds.bos_id == 0);
   CHECK(ds.eos_id == 1);
   CHECK(ds.add_bos);
-  CHECK(ds.token_types[0] == TokenType::kControl);
-  CHECK(ds.token_types[find(ds, "<\uFF5CUser\uFF5C>")] == TokenType::kControl);
-  CHECK(ds.token_types[1000] == TokenType::kNormal);
+  CHECK(ds.token_types[0] == TokenType::control);
+  CHECK(ds.token_types[find(ds, "<\uFF5CUser\uFF5C>")] == TokenType::control);
+  CHECK(ds.token_types[1000] == TokenType::normal);
   // tokenizer_config.json's chat_template is kept, as llama.cpp's converter keeps it.
   CHECK_THAT(ds.chat_template, Catch::Contains("<\uFF5CAssistant\uFF5C>"));
   CHECK_THAT(import("qwen3").chat_template, Catch::Contains("<|im_start|>"));

@@ -134,14 +134,14 @@ Vocab make_vocab(const std::string& pre, const std::vector<std::string>& merges,
   v.pre = pre;
   for (int b = 0; b < 256; ++b) {
     v.tokens.emplace_back(unicode::byte_to_utf8(static_cast<uint8_t>(b)));
-    v.token_types.push_back(TokenType::kNormal);
+    v.token_types.push_back(TokenType::normal);
   }
   for (const auto& m : merges) {
     const size_t space = m.find(' ', 1);
     const std::string merged = m.substr(0, space) + m.substr(space + 1);
     if (std::find(v.tokens.begin(), v.tokens.end(), merged) == v.tokens.end()) {
       v.tokens.push_back(merged);
-      v.token_types.push_back(TokenType::kNormal);
+      v.token_types.push_back(TokenType::normal);
     }
     v.merges.push_back(m);
   }

@@ -382,18 +382,18 @@ TEST_CASE("content type parsing and classification", "[fetch]") {
   CHECK(fetch::charset_parameter("text/html;foo=bar; Charset=latin1 ") == "latin1");
   CHECK(fetch::charset_parameter("text/html").empty());
   using K = fetch::ContentKind;
-  CHECK(fetch::classify_content("application/xhtml+xml", "") == K::kHtml);
-  CHECK(fetch::classify_content("application/ld+json", "") == K::kJson);
-  CHECK(fetch::classify_content("application/rss+xml", "") == K::kText);
-  CHECK(fetch::classify_content("text/csv", "") == K::kText);
-  CHECK(fetch::classify_content("image/svg+xml", "") == K::kText);
-  CHECK(fetch::classify_content("image/jpeg", "") == K::kUnsupported);
-  CHECK(fetch::classify_content("video/mp4", "") == K::kUnsupported);
-  CHECK(fetch::classify_content("application/zip", "PK\x03\x04") == K::kUnsupported);
-  CHECK(fetch::classify_content("", "  <!DOCTYPE html><html>") == K::kHtml);
-  CHECK(fetch::classify_content("application/octet-stream", "%PDF-1.5") == K::kPdf);
-  CHECK(fetch::classify_content("", "just words\n") == K::kText);
-  CHECK(fetch::classify_content("", "\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f") == K::kUnsupported);
+  CHECK(fetch::classify_content("application/xhtml+xml", "") == K::html);
+  CHECK(fetch::classify_content("application/ld+json", "") == K::json);
+  CHECK(fetch::classify_content("application/rss+xml", "") == K::text);
+  CHECK(fetch::classify_content("text/csv", "") == K::text);
+  CHECK(fetch::classify_content("image/svg+xml", "") == K::text);
+  CHECK(fetch::classify_content("image/jpeg", "") == K::unsupported);
+  CHECK(fetch::classify_content("video/mp4", "") == K::unsupported);
+  CHECK(fetch::classify_content("application/zip", "PK\x03\x04") == K::unsupported);
+  CHECK(fetch::classify_content("", "  <!DOCTYPE html><html>") == K::html);
+  CHECK(fetch::classify_content("application/octet-stream", "%PDF-1.5") == K::pdf);
+  CHECK(fetch::classify_content("", "just words\n") == K::text);
+  CHECK(fetch::classify_content("", "\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f") == K::unsupported);
 }
 
 TEST_CASE("meta_charset finds both <meta> forms and ignores comments and other tags", "[fetch]") {

@@ -45,7 +45,7 @@ OfflineIndex small_index(const fs::path& dir) {
     auto r = index->add_file(dir / f);
     INFO((r ? "" : r.error().message));
     REQUIRE(r);
-    CHECK(*r == AddOutcome::kAdded);
+    CHECK(*r == AddOutcome::added);
   }
   return std::move(*index);
 }
@@ -116,14 +116,14 @@ TEST_CASE("FTS5 syntax in a query is inert", "[search]") {
 TEST_CASE("re-indexing an unchanged file is skipped and a changed file is replaced", "[search]") {
   const auto dir = scratch("reindex");
   auto index = small_index(dir);
-  CHECK(*index.add_file(dir / "tea.md") == AddOutcome::kUnchanged);
+  CHECK(*index.add_file(dir / "tea.md") == AddOutcome::unchanged);
 
   write_file(dir / "tea.md", "# Brewing coffee\n\nGrind the beans; no kettle needed, use a percolator.\n");
   // Same size is possible; a newer mtime is not guaranteed at coarse resolution, so set it.
   fs::last_write_time(dir / "tea.md", fs::last_write_time(dir / "tea.md") + std::chrono::seconds(2));
   auto r = index.add_file(dir / "tea.md");
   REQUIRE(r);
-  CHECK(*r == AddOutcome::kReplaced);
+  CHECK(*r == AddOutcome::replaced);
   CHECK(*index.size() == 3);
   CHECK(index.search("leaves", 10)->empty());
   auto hits = index.search("percolator", 10);
@@ -131,7 +131,7 @@ TEST_CASE("re-indexing an unchanged file is skipped and a changed file is replac
   CHECK((*hits)[0].title == "Brewing coffee");
 
   // The same file named by another path is the same document.
-  CHECK(*index.add_file(dir / "sub" / ".." / "tea.md") == AddOutcome::kUnchanged);
+  CHECK(*index.add_file(dir / "sub" / ".." / "tea.md") == AddOutcome::unchanged);
 }
 
 TEST_CASE("documents whose files were deleted are removed, only under the roots given", "[search]") {
@@ -318,7 +318,7 @@ TEST_CASE("the Python documentation indexes quickly and 'json loads' finds the j
 
   // Re-indexing the same pages reads none of them again.
   size_t unchanged = 0;
-  REQUIRE(index->add_files(*files, [&](const scout::FileReport& r) { unchanged += r.outcome && *r.outcome == AddOutcome::kUnchanged; }));
+  REQUIRE(index->add_files(*files, [&](const scout::FileReport& r) { unchanged += r.outcome && *r.outcome == AddOutcome::unchanged; }));
   CHECK(unchanged == files->size());
 }
 

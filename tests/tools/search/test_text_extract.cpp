@@ -65,11 +65,11 @@ TEST_CASE("plain text takes a reST underlined heading, else its first short line
 }
 
 TEST_CASE("file extensions choose the format and unknown ones are refused", "[search]") {
-  CHECK(scout::format_for_extension(".HTML") == DocumentFormat::kHtml);
-  CHECK(scout::format_for_extension(".htm") == DocumentFormat::kHtml);
-  CHECK(scout::format_for_extension(".md") == DocumentFormat::kMarkdown);
-  CHECK(scout::format_for_extension(".rst") == DocumentFormat::kText);
-  CHECK(scout::format_for_extension(".txt") == DocumentFormat::kText);
+  CHECK(scout::format_for_extension(".HTML") == DocumentFormat::html);
+  CHECK(scout::format_for_extension(".htm") == DocumentFormat::html);
+  CHECK(scout::format_for_extension(".md") == DocumentFormat::markdown);
+  CHECK(scout::format_for_extension(".rst") == DocumentFormat::text);
+  CHECK(scout::format_for_extension(".txt") == DocumentFormat::text);
   CHECK_FALSE(scout::format_for_extension(".png").has_value());
   CHECK_FALSE(scout::format_for_extension("").has_value());
 }
