@@ -1,4 +1,5 @@
 #include "common/text.h"
+#include "common/utf8.h"
 #include "tools/search/text_extract.h"
 
 #include <gumbo.h>
@@ -67,10 +68,14 @@ bool is_block(GumboTag tag) {
   }
 }
 
+// A text node's text as well-formed UTF-8. gumbo 0.10 decodes a numeric character reference
+// past U+10FFFF ("&#xEEEEEEE0") into a lone lead byte, whatever the page's encoding.
+std::string gumbo_text(const GumboNode* node) { return valid_utf8(node->v.text.text); }
+
 // Text of a subtree with whitespace collapsed, for <title> and <h1>.
 void inner_text(const GumboNode* node, std::string& out) {
   if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_CDATA || node->type == GUMBO_NODE_WHITESPACE) {
-    append_collapsed(out, node->v.text.text);
+    append_collapsed(out, gumbo_text(node));
   } else if (node->type == GUMBO_NODE_ELEMENT) {
     const GumboVector& children = node->v.element.children;
     for (unsigned i = 0; i < children.length; ++i) inner_text(static_cast<const GumboNode*>(children.data[i]), out);
@@ -93,7 +98,7 @@ void walk_html(const GumboNode* root, HtmlWalk& w) {
     stack.pop_back();
     const GumboNode* node = f.node;
     if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_CDATA || node->type == GUMBO_NODE_WHITESPACE) {
-      append_collapsed(w.text, node->v.text.text);
+      append_collapsed(w.text, gumbo_text(node));
       continue;
     }
     if (node->type != GUMBO_NODE_ELEMENT && node->type != GUMBO_NODE_DOCUMENT) continue;

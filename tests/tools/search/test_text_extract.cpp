@@ -73,3 +73,15 @@ TEST_CASE("file extensions choose the format and unknown ones are refused", "[se
   CHECK_FALSE(scout::format_for_extension(".png").has_value());
   CHECK_FALSE(scout::format_for_extension("").has_value());
 }
+
+TEST_CASE("HTML extraction gives well-formed UTF-8 even where gumbo's decoding of a character reference does not",
+          "[search][hostile]") {
+  // gumbo 0.10 turns an overflowing hexadecimal reference into a lone 0xE0 byte.
+  for (const char* page : {"&#xEEEEEEE0", "<title>&#xEEEEEEE0;</title><p>x &#xFFFFFFFFFF; y</p>"}) {
+    INFO(page);
+    const auto doc = scout::extract_html(page);
+    CHECK(doc.text.find('\xE0') == std::string::npos);
+    CHECK(doc.title.find('\xE0') == std::string::npos);
+    CHECK((doc.text + doc.title).find("\xEF\xBF\xBD") != std::string::npos);
+  }
+}
