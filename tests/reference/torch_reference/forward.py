@@ -1,4 +1,5 @@
-"""Reference forward pass in torch float64 for the qwen3moe, qwen3, qwen2 and llama architectures.
+"""Reference forward pass in torch float64 for the qwen3moe, qwen3, qwen2, llama and deepseek2
+architectures.
 
 Written from the model definitions, not from any engine, to give the C++ engine an independent
 ground truth. The semantics are those of llama.cpp (src/models/{qwen3moe,qwen3,qwen2,llama}.cpp,
@@ -17,6 +18,9 @@ src/llama-graph.cpp build_moe_ffn, ggml-cpu rope), which the engine must match:
          | x + sum_k w_k down_e(silu(gate_e h) * up_e h)  MoE: p = softmax(router h), top-k of p,
                                                          w = p_topk / max(sum p_topk, 2^-14)
   logits = (rms_norm(x) * output_norm) W_out             W_out = output.weight, or token_embd if absent
+
+deepseek2 (multi-head latent attention, shared experts, grouped and biased routing) replaces the
+attention and FFN blocks of this loop; its layer lives in deepseek2.py.
 
 rms_norm(x) = x / sqrt(mean(x^2) + eps). RoPE: theta_i = pos * base^(-2i/n_rot) / freq_factor_i,
 with llama.cpp's "linear" (theta * 1/factor) and "yarn" scaling (ggml rope_yarn: ramp between
@@ -45,7 +49,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gguf_read import GGUFFile  # noqa: E402
 
-SUPPORTED_ARCHS = ("qwen3moe", "qwen3", "qwen2", "llama")
+SUPPORTED_ARCHS = ("qwen3moe", "qwen3", "qwen2", "llama", "deepseek2")
 ROPE_NORMAL, ROPE_NEOX = "normal", "neox"
 
 # llama.cpp's defaults for YaRN (llama-hparams.h): these are not read from the file for these
@@ -63,7 +67,7 @@ class Hparams:
     n_layer: int
     n_head: int
     n_head_kv: int
-    head_dim: int          # attention.key_length (== value_length)
+    head_dim: int          # attention.key_length (== value_length); deepseek2: the decompressed K head
     n_rot: int             # rope.dimension_count, default head_dim
     n_ff: int              # dense FFN width (0 when MoE)
     n_expert: int
@@ -79,6 +83,7 @@ class Hparams:
     yarn_attn_factor: float  # the attn_factor llama.cpp passes to ggml_rope_ext
     yarn_beta_fast: float = YARN_BETA_FAST
     yarn_beta_slow: float = YARN_BETA_SLOW
+    mla: object = None     # deepseek2.MlaHparams for deepseek2, else None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -102,16 +107,23 @@ def read_hparams(g: GGUFFile) -> Hparams:
     n_embd = int(key("embedding_length", required=True))
     n_head = int(key("attention.head_count", required=True))
     n_head_kv = int(key("attention.head_count_kv", n_head))
-    head_dim = int(key("attention.key_length", n_embd // n_head))
-    head_dim_v = int(key("attention.value_length", n_embd // n_head))
-    if head_dim_v != head_dim:
-        raise ValueError(f"{g.path}: key_length {head_dim} != value_length {head_dim_v} is not supported")
-    n_rot = int(key("rope.dimension_count", head_dim))
-    if n_rot % 2 != 0 or n_rot > head_dim or n_rot <= 0:
-        raise ValueError(f"{g.path}: rope.dimension_count {n_rot} must be even and in 2..{head_dim}")
-    # n_rot < head_dim (partial rotary) follows ggml's rope op: the first n_rot dims of each head
-    # turn, the rest pass through. llama.cpp itself refuses such files for these architectures
-    # (their graphs assert n_rot == head size), so that case has no llama.cpp ground truth.
+    mla = None
+    if arch == "deepseek2":
+        from deepseek2 import read_mla_hparams
+        mla = read_mla_hparams(g, key, n_embd, n_head)
+        head_dim, n_rot = mla.n_embd_head_k, mla.n_rot
+    else:
+        head_dim = int(key("attention.key_length", n_embd // n_head))
+        head_dim_v = int(key("attention.value_length", n_embd // n_head))
+        if head_dim_v != head_dim:
+            raise ValueError(f"{g.path}: key_length {head_dim} != value_length {head_dim_v} is not supported")
+        n_rot = int(key("rope.dimension_count", head_dim))
+        if n_rot % 2 != 0 or n_rot > head_dim or n_rot <= 0:
+            raise ValueError(f"{g.path}: rope.dimension_count {n_rot} must be even and in 2..{head_dim}")
+        # n_rot < head_dim (partial rotary) follows ggml's rope op: the first n_rot dims of each
+        # head turn, the rest pass through. llama.cpp itself refuses such files for these
+        # architectures (their graphs assert n_rot == head size), so that case has no llama.cpp
+        # ground truth.
     n_ctx_train = int(key("context_length", required=True))
     n_expert = int(key("expert_count", 0))
     n_expert_used = int(key("expert_used_count", 0))
@@ -123,6 +135,8 @@ def read_hparams(g: GGUFFile) -> Hparams:
         raise ValueError(f"{g.path}: qwen3moe needs expert_count and expert_used_count > 0")
     if arch in ("qwen3", "qwen2") and n_expert:
         raise ValueError(f"{g.path}: {arch} with experts is not a supported model")
+    if mla is not None:
+        n_ff_exp = mla.n_ff_exp
 
     # RoPE scaling, as llama_model::load_hparams + llama_context do it.
     # The scaling type defaults to "linear" when absent; the factor defaults to none (1).
@@ -141,7 +155,14 @@ def read_hparams(g: GGUFFile) -> Hparams:
         # 1 + 0.1 ln(1/freq_scale) that ggml's rope_yarn multiplies in again.
         f = 1.0 / freq_scale
         get_mscale = (lambda s, m: 1.0 if s <= 1.0 else 0.1 * m * math.log(s) + 1.0)
-        attn_factor = get_mscale(f, 1.0) / (1.0 + 0.1 * math.log(f))
+        if mla is not None and mla.yarn_log_mul != 0.0:
+            # With rope.scaling.yarn_log_multiplier (mscale_all_dim) llama_context computes
+            # get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim) with mscale =
+            # mscale_all_dim for deepseek2, i.e. 1: the cos/sin magnitude is attn_factor alone, and
+            # the deepseek2 graph moves the mscale into its kq_scale (deepseek2.kq_scale).
+            attn_factor = 1.0 / (1.0 + 0.1 * math.log(f))
+        else:
+            attn_factor = get_mscale(f, 1.0) / (1.0 + 0.1 * math.log(f))
     attn_factor *= float(key("rope.scaling.attn_factor", 1.0))
 
     tok = g.tensors.get("token_embd.weight")
@@ -162,13 +183,14 @@ def read_hparams(g: GGUFFile) -> Hparams:
         n_expert_used=n_expert_used,
         n_ff_exp=n_ff_exp,
         rms_eps=float(key("attention.layer_norm_rms_epsilon", required=True)),
-        rope_type=ROPE_NORMAL if arch == "llama" else ROPE_NEOX,
+        rope_type=ROPE_NORMAL if arch in ("llama", "deepseek2") else ROPE_NEOX,
         rope_freq_base=float(key("rope.freq_base", 10000.0)),
         rope_scaling_type=scaling_type,
         rope_freq_scale=freq_scale,
         n_ctx_orig_yarn=n_ctx_orig_yarn,
         yarn_ext_factor=ext_factor,
         yarn_attn_factor=attn_factor,
+        mla=mla,
     )
 
 
@@ -270,26 +292,59 @@ def swiglu_ffn(x, w_gate, w_up, w_down, b_gate=None, b_up=None, b_down=None):
     return y if b_down is None else y + b_down
 
 
-def moe_ffn(x, w_router, gate_exps, up_exps, down_exps, n_expert_used, trace=None, il=0):
-    """llama.cpp build_moe_ffn with softmax gating and norm_w = true (qwen3moe; llama with experts).
+def moe_ffn(x, w_router, gate_exps, up_exps, down_exps, n_expert_used, trace=None, il=0, *,
+            gating="softmax", exp_probs_b=None, n_groups=0, n_group_used=0, norm_w=True, w_scale=0.0):
+    """llama.cpp build_moe_ffn. The defaults are qwen3moe's (softmax gating, weights renormalised).
     x: [T, n_embd]; w_router: [n_expert, n_embd]; gate/up_exps: [n_expert, n_ff_exp, n_embd];
-    down_exps: [n_expert, n_embd, n_ff_exp]."""
+    down_exps: [n_expert, n_embd, n_ff_exp].
+      probs     = softmax or sigmoid of the router logits
+      selection = probs + exp_probs_b (the bias only chooses experts; it is not part of the weights)
+      groups    (n_groups > 1): a group of n_expert / n_groups consecutive experts scores the sum of
+                its two best selection values; all but the n_group_used best groups drop out (-inf)
+      top-k     of selection, in descending order; weights = probs of the chosen experts,
+                / max(sum, 2^-14) if norm_w, * w_scale unless it is 0 or 1."""
     logits = x @ w_router.T                                          # [T, n_expert]
-    probs = torch.softmax(logits, dim=-1)
-    # ggml_argsort_top_k: descending order of probability
-    weights, selected = torch.topk(probs, n_expert_used, dim=-1, largest=True, sorted=True)
-    weights = weights / weights.sum(dim=-1, keepdim=True).clamp(min=6.103515625e-5)
+    if gating == "softmax":
+        probs = torch.softmax(logits, dim=-1)
+    elif gating == "sigmoid":
+        probs = torch.sigmoid(logits)
+    else:
+        raise ValueError(f"expert gating {gating!r} is not supported")
+    selection = probs if exp_probs_b is None else probs + exp_probs_b
+    n_tokens, n_expert = selection.shape
+    if n_groups > 1:
+        grouped = selection.reshape(n_tokens, n_groups, n_expert // n_groups)
+        group_scores = grouped.topk(2, dim=-1).values.sum(dim=-1)   # [T, n_groups]
+        kept = group_scores.topk(n_group_used, dim=-1).indices       # ggml_argsort_top_k
+        dropped = torch.ones(n_tokens, n_groups, dtype=torch.bool).scatter(1, kept, False)
+        selection = grouped.masked_fill(dropped[:, :, None], float("-inf")).reshape(n_tokens, n_expert)
+        if trace is not None:
+            trace[f"ffn_moe_group_topk-{il}"] = kept
+            trace[f"ffn_moe_probs_masked-{il}"] = selection
+    # ggml_argsort_top_k: descending order of the selection score
+    _, selected = torch.topk(selection, n_expert_used, dim=-1, largest=True, sorted=True)
+    weights = probs.gather(1, selected)
+    if trace is not None:
+        trace[f"ffn_moe_logits-{il}"] = logits
+        trace[f"ffn_moe_probs-{il}"] = probs
+        if exp_probs_b is not None:
+            trace[f"ffn_moe_probs_biased-{il}"] = probs + exp_probs_b
+        trace[f"ffn_moe_topk-{il}"] = selected
+        trace[f"ffn_moe_weights-{il}"] = weights
+    if norm_w:
+        weights = weights / weights.sum(dim=-1, keepdim=True).clamp(min=6.103515625e-5)
+        if trace is not None:
+            trace[f"ffn_moe_weights_norm-{il}"] = weights
+    if w_scale != 0.0 and w_scale != 1.0:
+        weights = weights * w_scale
+        if trace is not None:
+            trace[f"ffn_moe_weights_scaled-{il}"] = weights
     out = torch.zeros_like(x)
     for t in range(x.shape[0]):
         for j in range(n_expert_used):
             e = int(selected[t, j])
             h = torch.nn.functional.silu(gate_exps[e] @ x[t]) * (up_exps[e] @ x[t])
             out[t] += weights[t, j] * (down_exps[e] @ h)
-    if trace is not None:
-        trace[f"ffn_moe_logits-{il}"] = logits
-        trace[f"ffn_moe_probs-{il}"] = probs
-        trace[f"ffn_moe_topk-{il}"] = selected
-        trace[f"ffn_moe_weights_norm-{il}"] = weights
     return out
 
 
@@ -318,6 +373,9 @@ class ReferenceModel:
         """Every tensor of the file must be one this forward pass uses (as llama.cpp refuses a file
         with tensors it does not load), and the required ones must be there."""
         hp = self.hp
+        if hp.mla is not None:
+            self._check_deepseek2_tensors()
+            return
         known = {"token_embd.weight", "output_norm.weight", "output.weight", "output.bias"}
         required = {"token_embd.weight", "output_norm.weight"}
         if hp.arch == "llama":
@@ -343,6 +401,63 @@ class ReferenceModel:
         if unknown:
             raise ValueError(f"{self.path}: tensors this reference does not implement: {unknown[:8]}")
 
+    def _check_deepseek2_tensors(self) -> None:
+        """As _check_tensors, and each tensor must have the shape llama.cpp expects (the two
+        attention forms are told apart by their shapes)."""
+        from deepseek2 import expected_tensors
+        expected = expected_tensors(self.hp)
+        missing = sorted(n for n, (_, req) in expected.items() if req and not self.has(n))
+        if missing:
+            raise ValueError(f"{self.path}: missing tensors {missing[:8]}")
+        unknown = sorted(set(self.gguf.tensors) - set(expected))
+        if unknown:
+            raise ValueError(f"{self.path}: tensors this reference does not implement: {unknown[:8]}")
+        for name, info in self.gguf.tensors.items():
+            if tuple(info.shape) != expected[name][0]:
+                raise ValueError(f"{self.path}: tensor {name} has shape {list(info.shape)}, "
+                                 f"expected {list(expected[name][0])}")
+
+    def _attention(self, il, h, pos, cos, sin, kq_scale, tr) -> torch.Tensor:
+        """The attention block of layer il (GQA with q/k norms and biases where the file has them):
+        h [T, n_embd] (after attn_norm) -> [T, n_embd]."""
+        hp, p, n_tokens = self.hp, f"blk.{il}.", h.shape[0]
+        q = h @ self.w(p + "attn_q.weight").T
+        k = h @ self.w(p + "attn_k.weight").T
+        v = h @ self.w(p + "attn_v.weight").T
+        for name, t in (("attn_q.bias", "q"), ("attn_k.bias", "k"), ("attn_v.bias", "v")):
+            b = self.w_opt(p + name)
+            if b is not None:
+                if t == "q":
+                    q = q + b
+                elif t == "k":
+                    k = k + b
+                else:
+                    v = v + b
+        q = q.reshape(n_tokens, hp.n_head, hp.head_dim)
+        k = k.reshape(n_tokens, hp.n_head_kv, hp.head_dim)
+        v = v.reshape(n_tokens, hp.n_head_kv, hp.head_dim)
+
+        if hp.arch in ("qwen3", "qwen3moe"):
+            q = rms_norm(q, self.w(p + "attn_q_norm.weight"), hp.rms_eps)
+            k = rms_norm(k, self.w(p + "attn_k_norm.weight"), hp.rms_eps)
+            tr("Qcur_normed", il, q)
+            tr("Kcur_normed", il, k)
+
+        q = apply_rope(q, cos, sin, hp.rope_type, hp.n_rot)
+        k = apply_rope(k, cos, sin, hp.rope_type, hp.n_rot)
+        tr("Qcur", il, q)
+        tr("Kcur", il, k)
+        tr("Vcur", il, v)
+
+        a = attention(q, k, v, pos, kq_scale)
+        tr("kqv_out", il, a)
+        a = a @ self.w(p + "attn_output.weight").T
+        bo = self.w_opt(p + "attn_output.bias")
+        if bo is not None:
+            a = a + bo
+        tr("attn_out", il, a)
+        return a
+
     @torch.no_grad()
     def forward(self, tokens, positions=None, trace: dict | None = None) -> torch.Tensor:
         """Logits [n_tokens, n_vocab] (float64) for every position of `tokens` evaluated as one
@@ -361,6 +476,7 @@ class ReferenceModel:
             if trace is not None:
                 trace[f"{name}-{il}" if il >= 0 else name] = value
 
+        import deepseek2  # here, not at the top: deepseek2.py imports this module's building blocks
         tok_embd = self.w("token_embd.weight")                      # [n_vocab, n_embd]
         x = tok_embd[ids]
         tr("inp_embd", -1, x)
@@ -374,47 +490,18 @@ class ReferenceModel:
             h = rms_norm(x, self.w(p + "attn_norm.weight"), hp.rms_eps)
             tr("attn_norm", il, h)
 
-            q = h @ self.w(p + "attn_q.weight").T
-            k = h @ self.w(p + "attn_k.weight").T
-            v = h @ self.w(p + "attn_v.weight").T
-            for name, t in (("attn_q.bias", "q"), ("attn_k.bias", "k"), ("attn_v.bias", "v")):
-                b = self.w_opt(p + name)
-                if b is not None:
-                    if t == "q":
-                        q = q + b
-                    elif t == "k":
-                        k = k + b
-                    else:
-                        v = v + b
-            q = q.reshape(n_tokens, hp.n_head, hp.head_dim)
-            k = k.reshape(n_tokens, hp.n_head_kv, hp.head_dim)
-            v = v.reshape(n_tokens, hp.n_head_kv, hp.head_dim)
-
-            if hp.arch in ("qwen3", "qwen3moe"):
-                q = rms_norm(q, self.w(p + "attn_q_norm.weight"), hp.rms_eps)
-                k = rms_norm(k, self.w(p + "attn_k_norm.weight"), hp.rms_eps)
-                tr("Qcur_normed", il, q)
-                tr("Kcur_normed", il, k)
-
-            q = apply_rope(q, cos, sin, hp.rope_type, hp.n_rot)
-            k = apply_rope(k, cos, sin, hp.rope_type, hp.n_rot)
-            tr("Qcur", il, q)
-            tr("Kcur", il, k)
-            tr("Vcur", il, v)
-
-            a = attention(q, k, v, pos, kq_scale)
-            tr("kqv_out", il, a)
-            a = a @ self.w(p + "attn_output.weight").T
-            bo = self.w_opt(p + "attn_output.bias")
-            if bo is not None:
-                a = a + bo
-            tr("attn_out", il, a)
+            if hp.mla is not None:
+                a = deepseek2.mla_attention(self, il, h, pos, cos, sin, tr)
+            else:
+                a = self._attention(il, h, pos, cos, sin, kq_scale, tr)
             x = x + a
             tr("ffn_inp", il, x)
 
             h = rms_norm(x, self.w(p + "ffn_norm.weight"), hp.rms_eps)
             tr("ffn_norm", il, h)
-            if hp.is_moe:
+            if hp.mla is not None:
+                f = deepseek2.ffn(self, il, h, trace, tr)
+            elif hp.is_moe:
                 f = moe_ffn(h, self.w(p + "ffn_gate_inp.weight"), self.w(p + "ffn_gate_exps.weight"),
                             self.w(p + "ffn_up_exps.weight"), self.w(p + "ffn_down_exps.weight"),
                             hp.n_expert_used, trace, il)
