@@ -310,7 +310,12 @@ def moe_ffn(x, w_router, gate_exps, up_exps, down_exps, n_expert_used, trace=Non
         probs = torch.sigmoid(logits)
     else:
         raise ValueError(f"expert gating {gating!r} is not supported")
-    selection = probs if exp_probs_b is None else probs + exp_probs_b
+    trace = {} if trace is None else trace
+    trace[f"ffn_moe_logits-{il}"] = logits
+    trace[f"ffn_moe_probs-{il}"] = probs
+    selection = probs
+    if exp_probs_b is not None:
+        selection = trace[f"ffn_moe_probs_biased-{il}"] = probs + exp_probs_b
     n_tokens, n_expert = selection.shape
     if n_groups > 1:
         grouped = selection.reshape(n_tokens, n_groups, n_expert // n_groups)
@@ -318,27 +323,18 @@ def moe_ffn(x, w_router, gate_exps, up_exps, down_exps, n_expert_used, trace=Non
         kept = group_scores.topk(n_group_used, dim=-1).indices       # ggml_argsort_top_k
         dropped = torch.ones(n_tokens, n_groups, dtype=torch.bool).scatter(1, kept, False)
         selection = grouped.masked_fill(dropped[:, :, None], float("-inf")).reshape(n_tokens, n_expert)
-        if trace is not None:
-            trace[f"ffn_moe_group_topk-{il}"] = kept
-            trace[f"ffn_moe_probs_masked-{il}"] = selection
+        trace[f"ffn_moe_group_topk-{il}"] = kept
+        trace[f"ffn_moe_probs_masked-{il}"] = selection
     # ggml_argsort_top_k: descending order of the selection score
     _, selected = torch.topk(selection, n_expert_used, dim=-1, largest=True, sorted=True)
     weights = probs.gather(1, selected)
-    if trace is not None:
-        trace[f"ffn_moe_logits-{il}"] = logits
-        trace[f"ffn_moe_probs-{il}"] = probs
-        if exp_probs_b is not None:
-            trace[f"ffn_moe_probs_biased-{il}"] = probs + exp_probs_b
-        trace[f"ffn_moe_topk-{il}"] = selected
-        trace[f"ffn_moe_weights-{il}"] = weights
+    trace[f"ffn_moe_topk-{il}"] = selected
+    trace[f"ffn_moe_weights-{il}"] = weights
     if norm_w:
-        weights = weights / weights.sum(dim=-1, keepdim=True).clamp(min=6.103515625e-5)
-        if trace is not None:
-            trace[f"ffn_moe_weights_norm-{il}"] = weights
+        weights_sum = weights.sum(dim=-1, keepdim=True).clamp(min=6.103515625e-5)  # smallest normal f16
+        weights = trace[f"ffn_moe_weights_norm-{il}"] = weights / weights_sum
     if w_scale != 0.0 and w_scale != 1.0:
-        weights = weights * w_scale
-        if trace is not None:
-            trace[f"ffn_moe_weights_scaled-{il}"] = weights
+        weights = trace[f"ffn_moe_weights_scaled-{il}"] = weights * w_scale
     out = torch.zeros_like(x)
     for t in range(x.shape[0]):
         for j in range(n_expert_used):
