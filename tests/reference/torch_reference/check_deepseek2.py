@@ -32,6 +32,10 @@ from forward import ReferenceModel  # noqa: E402
 
 SHORT = [(i * 131 + 17) % 1000 for i in range(40)]
 LONG = [(i * 131 + 17) % 1000 for i in range(200)]
+# The V2-Lite files route by a softmax over 8 experts, whose runner-up probabilities come close
+# over long prompts (a 1e-6 gap at position 170): their patched cases stop at 96 tokens, where
+# the smallest gap is 2e-5, far above float32's rounding.
+MID = LONG[:96]
 TOLERANCE = 1e-3
 
 # name, variant of make_deepseek2_gguf.py, extra kv ("deepseek2." prefix added), prompt
@@ -44,12 +48,12 @@ CASES = [
     ("v3-split, 200 tokens", "v3-split", {}, LONG),
     # the other ways llama.cpp scales deepseek2's rope and kq_scale
     ("v2-lite-split + yarn x4 (orig 1024), no log multiplier", "v2-lite-split",
-     {"rope.scaling.type": "yarn", "rope.scaling.factor": 4.0, "rope.scaling.original_context_length": 1024}, LONG),
+     {"rope.scaling.type": "yarn", "rope.scaling.factor": 4.0, "rope.scaling.original_context_length": 1024}, MID),
     ("v2-lite-single + yarn x4, mscale_all_dim 0.707", "v2-lite-single",
      {"rope.scaling.type": "yarn", "rope.scaling.factor": 4.0, "rope.scaling.original_context_length": 1024,
-      "rope.scaling.yarn_log_multiplier": 0.0707}, LONG),
+      "rope.scaling.yarn_log_multiplier": 0.0707}, MID),
     ("v2-lite-split + linear x2, attn_factor 0.9", "v2-lite-split",
-     {"rope.scaling.type": "linear", "rope.scaling.factor": 2.0, "rope.scaling.attn_factor": 0.9}, LONG),
+     {"rope.scaling.type": "linear", "rope.scaling.factor": 2.0, "rope.scaling.attn_factor": 0.9}, MID),
 ]
 
 
