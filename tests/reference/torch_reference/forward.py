@@ -157,9 +157,10 @@ def read_hparams(g: GGUFFile) -> Hparams:
         get_mscale = (lambda s, m: 1.0 if s <= 1.0 else 0.1 * m * math.log(s) + 1.0)
         if mla is not None and mla.yarn_log_mul != 0.0:
             # With rope.scaling.yarn_log_multiplier (mscale_all_dim) llama_context computes
-            # get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim) with mscale =
-            # mscale_all_dim for deepseek2, i.e. 1: the cos/sin magnitude is attn_factor alone, and
-            # the deepseek2 graph moves the mscale into its kq_scale (deepseek2.kq_scale).
+            # get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim), with mscale =
+            # mscale_all_dim for deepseek2: 1. Once rope_yarn multiplies 1 + 0.1 ln(factor) back
+            # in, cos/sin have magnitude 1; the deepseek2 graph puts YaRN's mscale into its
+            # kq_scale instead (deepseek2.kq_scale).
             attn_factor = 1.0 / (1.0 + 0.1 * math.log(f))
         else:
             attn_factor = get_mscale(f, 1.0) / (1.0 + 0.1 * math.log(f))
