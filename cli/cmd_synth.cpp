@@ -16,7 +16,7 @@ namespace {
 
 struct SynthArgs {
   std::string preset = "tiny";
-  std::string arch = "qwen3moe";
+  std::string arch;  // empty: the preset's architecture, else qwen3moe
   std::string type = "f32";
   std::string tokenizer;
   std::string tokenizer_config;
@@ -26,19 +26,23 @@ struct SynthArgs {
   unsigned threads = 0;
   bool quiet = false;
   bool vocab_only = false;
+  bool metadata_only = false;
+  uint32_t layers = 0;
   std::string output_head;
   std::string rope_scaling;
+  std::string kv_b;
 };
 
 int run_synth(const SynthArgs& a) {
   SynthOptions o;
   o.preset = a.preset;
-  auto arch = arch_from_name(a.arch);
+  auto arch = a.arch.empty() ? preset_arch(a.preset).value_or(Arch::qwen3moe) : arch_from_name(a.arch);
   if (!arch) {
-    std::cerr << "scout synth: unknown --arch '" << a.arch << "' (known: qwen3moe, qwen3, qwen2, llama)\n";
+    std::cerr << "scout synth: unknown --arch '" << a.arch << "' (known: " << arch_names() << ")\n";
     return kExitUsage;
   }
   o.arch = *arch;
+  if (!a.kv_b.empty()) o.mla_split_kv_b = a.kv_b == "split";
   auto type = ggml_type_from_name(a.type);
   if (!type) {
     std::cerr << "scout synth: unknown --type '" << a.type << "' (known: f32 f16 bf16 q8_0 q4_0 q4_K q5_K q6_K)\n";
@@ -50,6 +54,8 @@ int run_synth(const SynthArgs& a) {
   o.seed = a.seed;
   o.threads = a.threads;
   o.vocab_only = a.vocab_only;
+  o.metadata_only = a.metadata_only;
+  if (a.layers) o.n_layer = a.layers;
   if (!a.output_head.empty()) o.tied_output = a.output_head == "tied";
   if (!a.rope_scaling.empty()) {
     // TYPE:FACTOR[:ORIGINAL_CONTEXT]
@@ -136,9 +142,15 @@ int run_synth(const SynthArgs& a) {
 void register_synth(CLI::App& app, int& exit_code) {
   auto a = std::make_shared<SynthArgs>();
   auto* cmd = app.add_subcommand("synth", "Write a GGUF model with deterministic random weights and a real vocabulary");
-  cmd->add_option("--preset", a->preset, "tiny (tests, < 10 MB), small (~0.5 B), qwen3-30b-a3b (real shape)")
+  cmd->add_option("--preset", a->preset,
+                  "tiny (tests, < 10 MB), small (~0.5 B), qwen3-30b-a3b (real shape); deepseek2: tiny-deepseek "
+                  "(V3-like), tiny-deepseek-lite (V2-Lite-like), deepseek-v2-lite, deepseek-v3 (real shapes)")
       ->capture_default_str();
-  cmd->add_option("--arch", a->arch, "qwen3moe, qwen3, qwen2 or llama")->capture_default_str();
+  cmd->add_option("--arch", a->arch, "qwen3moe, qwen3, qwen2, llama or deepseek2 (default: the preset's, else qwen3moe)");
+  cmd->add_option("--kv-b", a->kv_b,
+                  "deepseek2 attention tensors: split (attn_k_b and attn_v_b, as current conversions write) or "
+                  "single (the older attn_kv_b); default split")
+      ->check(CLI::IsMember({"split", "single"}));
   cmd->add_option("--type", a->type, "f32 f16 bf16 q8_0 q4_0 q4_K q5_K q6_K")->capture_default_str();
   cmd->add_option("--tokenizer", a->tokenizer, "A Hugging Face tokenizer.json, or a .gguf to copy the vocabulary from")
       ->required();
@@ -151,6 +163,11 @@ void register_synth(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--output", a->out, "Output .gguf file")->required();
   cmd->add_flag("-q,--quiet", a->quiet, "No progress line");
   cmd->add_flag("--vocab-only", a->vocab_only, "Write the metadata and vocabulary without tensors (for tokenizing)");
+  cmd->add_option("--layers", a->layers, "Block count instead of the preset's (e.g. a real shape cut short for a benchmark)")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_flag("--metadata-only", a->metadata_only,
+                "Write the metadata and tensor table without tensor data (for inspect --plan on shapes too large to "
+                "write, e.g. deepseek-v3)");
   cmd->add_option("--output-head", a->output_head, "tied (logits from token_embd) or separate (output.weight); default: the preset's")
       ->check(CLI::IsMember({"tied", "separate"}));
   cmd->add_option("--rope-scaling", a->rope_scaling, "linear:FACTOR or yarn:FACTOR[:ORIGINAL_CONTEXT] (default: none)");

@@ -15,6 +15,11 @@ void add_engine_options(CLI::App* cmd, EngineArgs& a) {
   cmd->add_option("--kv-type", a.kv_type, "KV cache element type")->capture_default_str()->check(CLI::IsMember({"f16", "f32"}));
   cmd->add_option("--isa", a.isa, "SIMD level: portable, avx2, avx512 (default: the best the CPU has)")
       ->check(CLI::IsMember({"portable", "avx2", "avx512"}));
+  cmd->add_option("--mla", a.mla,
+                  "deepseek2 attention: absorbed (attend over the cached latent), naive (decompress per-head K and "
+                  "V), or auto (absorbed)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "absorbed", "naive"}));
 }
 
 Result<std::shared_ptr<const Model>> load_model(const EngineArgs& a) {
@@ -27,6 +32,7 @@ Result<Session> make_session(std::shared_ptr<const Model> model, const EngineArg
   o.n_ctx = a.ctx;
   o.n_batch = a.batch;
   o.kv_type = a.kv_type == "f32" ? KvType::f32 : KvType::f16;
+  o.mla_attention = a.mla == "naive" ? MlaAttention::naive : a.mla == "absorbed" ? MlaAttention::absorbed : MlaAttention::automatic;
   return Session::create(std::move(model), make_cpu_ops(a.threads), o);
 }
 

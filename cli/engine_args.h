@@ -19,6 +19,7 @@ struct EngineArgs {
   int32_t batch = 512;
   std::string kv_type = "f16";
   std::string isa;
+  std::string mla = "auto";
 };
 
 void add_engine_options(CLI::App* cmd, EngineArgs& args);

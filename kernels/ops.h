@@ -48,15 +48,21 @@ struct RopeConfig {
 
 enum class KvType : uint8_t { f32, f16 };
 
-// One layer's key/value cache: `n_ctx` positions, each `n_head_kv * head_dim` values for K and
-// for V, in `type`. Owned by the engine's KvCache, in backend memory.
+// One layer's key/value cache: `n_ctx` positions, each `n_head_kv` K heads of `k_dim` values
+// and V heads of `v_dim` values, in `type`. Owned by the engine's KvCache, in backend memory.
+// With `v_in_k` (multi-head latent attention) V is not stored apart: the V of a head is the
+// first v_dim values of its K.
 struct KvLayerView {
   KvType type = KvType::f16;
   int32_t n_ctx = 0;
   int32_t n_head_kv = 0;
-  int32_t head_dim = 0;
-  void* k = nullptr;
-  void* v = nullptr;
+  int32_t k_dim = 0;
+  int32_t v_dim = 0;
+  bool v_in_k = false;
+  void* k = nullptr;  // n_ctx rows of k_row() values
+  void* v = nullptr;  // n_ctx rows of v_row() values; unused with v_in_k
+  int64_t k_row() const { return int64_t{n_head_kv} * k_dim; }
+  int64_t v_row() const { return int64_t{n_head_kv} * v_dim; }
 };
 
 class Ops {
@@ -102,16 +108,24 @@ class Ops {
   virtual void rope(float* x, int64_t n_tokens, int32_t n_heads, int32_t head_dim, const int32_t* positions,
                     const RopeConfig& config) = 0;
 
-  // Writes K and V of n_tokens tokens (rows of n_head_kv*head_dim floats) at cache positions
-  // positions[t].
+  // Writes K (rows of cache.k_row() floats) and V (rows of cache.v_row(); ignored with
+  // cache.v_in_k, may be null) of n_tokens tokens at cache positions positions[t].
   virtual void kv_store(const KvLayerView& cache, const float* k, const float* v, int64_t n_tokens,
                         const int32_t* positions) = 0;
 
-  // Causal attention with the cache: query row t (n_head heads of head_dim) attends to cache
-  // positions [0, positions[t]] and writes n_head*head_dim floats to out[t]. GQA: query head h
-  // uses cache head h / (n_head / n_head_kv). Scores are scaled by `scale`.
+  // Reads back K of cache positions [first, first + n) as floats: n rows of cache.k_row().
+  virtual void kv_read(const KvLayerView& cache, int32_t first, int32_t n, float* k) = 0;
+
+  // Causal attention with the cache: query row t (n_head heads of cache.k_dim) attends to cache
+  // positions [0, positions[t]] and writes n_head heads of cache.v_dim floats to out[t]. GQA:
+  // query head h uses cache head h / (n_head / n_head_kv). Scores are scaled by `scale`.
   virtual void attention(const float* q, int64_t n_tokens, int32_t n_head, const int32_t* positions,
                          const KvLayerView& cache, float scale, float* out) = 0;
+
+  // dst[r][0, n) = src[r][0, n) for r < n_rows, rows `src_stride` and `dst_stride` floats apart:
+  // the gathers and scatters that split heads into parts and join them.
+  virtual void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t n_rows,
+                         int64_t n) = 0;
 };
 
 }  // namespace scout

@@ -240,6 +240,11 @@ class File {
  public:
   static Expected<File, GgufError> open(const std::string& path);
   static Expected<File, GgufError> from_memory(std::span<const std::byte> bytes, std::string name);
+  // Like open(), but a file whose tensor data section is absent altogether (the header and
+  // tensor table of a metadata-only file, as `scout synth --metadata-only` writes) is accepted:
+  // its tensors have empty data and tensor_data_present() is false. A data section that is
+  // there but cut short is still refused.
+  static Expected<File, GgufError> open_metadata(const std::string& path);
 
   File(File&&) noexcept = default;
   File& operator=(File&&) noexcept = default;
@@ -254,6 +259,8 @@ class File {
   // infos (in a file without tensors it may lie past the end of the file).
   uint64_t data_offset() const { return data_offset_; }
   std::span<const std::byte> bytes() const { return bytes_; }
+  // False only for a metadata-only file opened with open_metadata().
+  bool tensor_data_present() const { return tensor_data_present_; }
 
   // All metadata, in file order.
   const std::vector<MetadataEntry>& metadata() const { return metadata_; }
@@ -284,6 +291,7 @@ class File {
  private:
   friend class detail::FileParser;
   File() = default;
+  static Expected<File, GgufError> open_file(const std::string& path, bool allow_no_data);
 
   detail::Mapping mapping_;  // empty for from_memory()
   std::span<const std::byte> bytes_;
@@ -291,6 +299,8 @@ class File {
   uint32_t version_ = 0;
   uint32_t alignment_ = 32;
   uint64_t data_offset_ = 0;
+  bool allow_no_data_ = false;
+  bool tensor_data_present_ = true;
   std::vector<MetadataEntry> metadata_;
   std::unordered_map<std::string_view, size_t> metadata_index_;  // keys point into bytes_
   std::vector<TensorInfo> tensors_;
@@ -397,6 +407,9 @@ class Writer {
   }
   // Tensor data all zeros.
   Expected<void, GgufError> write(const std::string& path) const;
+  // The header, metadata and tensor table only, no data section: a description of a model
+  // (for planning and inspection) that File::open_metadata() reads and File::open() refuses.
+  Expected<void, GgufError> write_metadata_only(const std::string& path) const;
 
   // Writes the file into `out` (replacing its contents): for tests and small files.
   template <class Fill>
@@ -431,9 +444,10 @@ class Writer {
   }
 
   void set_encoded(std::string key, ValueType type, std::vector<std::byte> encoded);
-  Expected<void, GgufError> write_file(const std::string& path, const FillFn& fill) const;
+  Expected<void, GgufError> write_file(const std::string& path, const FillFn& fill, bool metadata_only = false) const;
   Expected<void, GgufError> write_bytes(std::vector<std::byte>& out, const FillFn& fill) const;
-  Expected<void, GgufError> write_to(detail::Sink& sink, const std::string& path, const FillFn& fill) const;
+  Expected<void, GgufError> write_to(detail::Sink& sink, const std::string& path, const FillFn& fill,
+                                     bool metadata_only = false) const;
 
   std::vector<Kv> kvs_;
   std::unordered_map<std::string, size_t> kv_index_;

@@ -342,6 +342,11 @@ class FileParser {
     // The data section starts at the next multiple of the alignment after the tensor infos.
     f_.data_offset_ = align_up(pos_, f_.alignment_);
     auto& tensors = f_.tensors_;
+    // A metadata-only file ends at (or within the padding after) the tensor table.
+    if (f_.allow_no_data_ && !tensors.empty() && size_ <= f_.data_offset_) {
+      f_.tensor_data_present_ = false;
+      return true;
+    }
     for (auto& t : tensors) {
       const unsigned __int128 begin = static_cast<unsigned __int128>(f_.data_offset_) + t.offset;
       const unsigned __int128 end = begin + t.n_bytes;
@@ -396,7 +401,11 @@ Expected<File, GgufError> File::from_memory(std::span<const std::byte> bytes, st
   return f;
 }
 
-Expected<File, GgufError> File::open(const std::string& path) {
+Expected<File, GgufError> File::open(const std::string& path) { return open_file(path, false); }
+
+Expected<File, GgufError> File::open_metadata(const std::string& path) { return open_file(path, true); }
+
+Expected<File, GgufError> File::open_file(const std::string& path, bool allow_no_data) {
   auto io_error = [&](std::string what) {
     return Unexpected{GgufError{GgufErrorKind::io, path, GgufError::kNoOffset,
                                 what + ": " + std::strerror(errno)}};
@@ -416,6 +425,7 @@ Expected<File, GgufError> File::open(const std::string& path) {
   const auto size = static_cast<size_t>(st.st_size);
   File f;
   f.path_ = path;
+  f.allow_no_data_ = allow_no_data;
   if (size > 0) {
     void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (addr == MAP_FAILED) {

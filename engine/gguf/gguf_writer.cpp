@@ -314,7 +314,8 @@ Expected<void, GgufError> Writer::add_tensor(std::string name, GgmlType type, st
   return {};
 }
 
-Expected<void, GgufError> Writer::write_to(detail::Sink& sink, const std::string& path, const FillFn& fill) const {
+Expected<void, GgufError> Writer::write_to(detail::Sink& sink, const std::string& path, const FillFn& fill,
+                                           bool metadata_only) const {
   // general.alignment, when set, must be what a reader accepts.
   uint32_t alignment = detail::kDefaultAlignment;
   if (auto it = kv_index_.find(std::string(detail::kAlignmentKey)); it != kv_index_.end()) {
@@ -361,12 +362,13 @@ Expected<void, GgufError> Writer::write_to(detail::Sink& sink, const std::string
   // The data section starts aligned. A file without tensors has none, and is not padded: a
   // large general.alignment would otherwise cost that many zeros for nothing (readers, ggml's
   // included, only seek to the data section when there are tensors).
-  if (!tensors_.empty()) head.resize(detail::align_up(head.size(), alignment), std::byte{0});
+  if (!tensors_.empty() && !metadata_only) head.resize(detail::align_up(head.size(), alignment), std::byte{0});
 
   auto sink_failed = [&] {
     return Unexpected{write_error(GgufErrorKind::io, path, "cannot write the file: " + sink.error())};
   };
   if (!sink.write(head)) return sink_failed();
+  if (metadata_only) return {};
 
   const std::vector<std::byte> zeros(alignment, std::byte{0});
   std::vector<std::byte> buffer;
@@ -393,7 +395,7 @@ Expected<void, GgufError> Writer::write_bytes(std::vector<std::byte>& out, const
   return r;
 }
 
-Expected<void, GgufError> Writer::write_file(const std::string& path, const FillFn& fill) const {
+Expected<void, GgufError> Writer::write_file(const std::string& path, const FillFn& fill, bool metadata_only) const {
   if (const auto refused = not_a_regular_file(path)) return Unexpected{write_error(GgufErrorKind::io, path, *refused)};
   static std::atomic<uint64_t> counter{0};
   TempFile temp(path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++));
@@ -402,7 +404,7 @@ Expected<void, GgufError> Writer::write_file(const std::string& path, const Fill
                                   "cannot create " + temp.path() + ": " + std::strerror(errno))};
   }
   FdSink sink(temp.fd());
-  if (auto r = write_to(sink, path, fill); !r) return r;
+  if (auto r = write_to(sink, path, fill, metadata_only); !r) return r;
   if (!temp.sync_and_close()) {
     return Unexpected{write_error(GgufErrorKind::io, path,
                                   "cannot write " + temp.path() + ": " + std::strerror(errno))};
@@ -417,6 +419,10 @@ Expected<void, GgufError> Writer::write_file(const std::string& path, const Fill
 
 Expected<void, GgufError> Writer::write(const std::string& path) const {
   return write(path, [](size_t, std::span<std::byte>) {});
+}
+
+Expected<void, GgufError> Writer::write_metadata_only(const std::string& path) const {
+  return write_file(path, [](size_t, std::span<std::byte>) { return true; }, true);
 }
 
 Expected<void, GgufError> Writer::write(std::vector<std::byte>& out) const {

@@ -1,4 +1,5 @@
-// The key/value cache of one Session: per layer, K and V for n_ctx positions.
+// The key/value cache of one Session: per layer, K and V for n_ctx positions, laid out as the
+// model's KvLayout says (per-head K and V, or multi-head latent attention's one latent).
 //
 // The memory is reserved with an anonymous mapping, so the pages of positions never written
 // cost nothing: a 32k-token cache for a 4k-token task is resident at 4k tokens' size.
@@ -25,7 +26,7 @@ class KvCache {
   int32_t n_ctx() const { return n_ctx_; }
   KvType type() const { return type_; }
   KvLayerView layer(uint32_t i) const;
-  // Bytes one position takes over all layers (K and V).
+  // Bytes one position takes over all layers (K and V, or the latent).
   size_t bytes_per_position() const;
   size_t bytes_reserved() const { return bytes_; }
 
@@ -38,8 +39,7 @@ class KvCache {
   int32_t n_ctx_ = 0;
   KvType type_ = KvType::f16;
   uint32_t n_layer_ = 0;
-  int32_t n_head_kv_ = 0;
-  int32_t head_dim_ = 0;
+  KvLayout layout_;
   std::byte* base_ = nullptr;
   size_t bytes_ = 0;
 };

@@ -22,7 +22,7 @@ int32_t resolve_n_ctx(const ModelHparams& hp, int32_t requested) {
 Session::Session(std::shared_ptr<const Model> model, std::shared_ptr<Ops> ops, SessionOptions options)
     : model_(std::move(model)), ops_(std::move(ops)), options_(options),
       cache_(model_->hparams(), options_.n_ctx, options_.kv_type),
-      transformer_(std::make_unique<Transformer>(*model_, *ops_)) {}
+      transformer_(std::make_unique<Transformer>(*model_, *ops_, TransformerOptions{.mla = options_.mla_attention})) {}
 
 Result<Session> Session::create(std::shared_ptr<const Model> model, std::shared_ptr<Ops> ops, SessionOptions options) {
   if (!model || !ops) return make_error("a session needs a model and a backend");

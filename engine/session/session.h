@@ -27,6 +27,7 @@ struct SessionOptions {
   int32_t n_ctx = 0;        // positions the cache holds; 0: min(the model's training context, 4096)
   int32_t n_batch = 512;    // tokens per forward pass while prefilling
   KvType kv_type = KvType::f16;
+  MlaAttention mla_attention = MlaAttention::automatic;  // deepseek2 only: how attention is computed
 };
 
 // The CPU backend with n_threads threads (0: one per core).

@@ -114,13 +114,22 @@ Expected<SynthReport, SynthError> synth_model(const SynthOptions& o, const std::
   auto hp = preset_hparams(o.preset, o.arch);
   if (!hp) return input_error(hp.error().message);
   if (o.tied_output) hp->tied_output = *o.tied_output;
-  hp->rope_scaling = o.rope_scaling;
-  hp->rope_scaling_factor = o.rope_scaling_factor;
-  hp->rope_n_ctx_orig = o.rope_n_ctx_orig;
+  if (o.rope_scaling) {
+    hp->rope_scaling = *o.rope_scaling;
+    hp->rope_scaling_factor = o.rope_scaling_factor;
+    hp->rope_n_ctx_orig = o.rope_n_ctx_orig;
+  }
+  if (o.mla_split_kv_b) hp->mla_split_kv_b = *o.mla_split_kv_b;
+  if (o.n_layer) {
+    if (*o.n_layer == 0 || *o.n_layer <= hp->n_layer_dense_lead)
+      return input_error("--layers " + std::to_string(*o.n_layer) + " leaves no layer after the preset's " +
+                         std::to_string(hp->n_layer_dense_lead) + " leading dense layers (and must be > 0)");
+    hp->n_layer = *o.n_layer;
+  }
 
   auto vocab = load_vocab(o);
   if (!vocab) return input_error(vocab.error().message);
-  const uint64_t keep = o.vocab_regular ? o.vocab_regular : (o.preset == "tiny" ? 1024 : kKeepWholeVocab);
+  const uint64_t keep = o.vocab_regular ? o.vocab_regular : (o.preset.starts_with("tiny") ? 1024 : kKeepWholeVocab);
   if (keep != kKeepWholeVocab) *vocab = truncate_vocab(*vocab, keep);
   if (hp->n_vocab != 0) {
     if (vocab->size() > hp->n_vocab)
@@ -138,6 +147,7 @@ Expected<SynthReport, SynthError> synth_model(const SynthOptions& o, const std::
   writer.set_u32("general.quantization_version", 2);
   writer.set_u64("scout.synth.seed", o.seed);
   writer.set_string("scout.synth.preset", o.preset);
+  if (o.metadata_only) writer.set_bool(std::string(kMetadataOnlyKey), true);
   write_vocab(writer, *vocab);
 
   SynthReport report;
@@ -151,6 +161,14 @@ Expected<SynthReport, SynthError> synth_model(const SynthOptions& o, const std::
     if (auto ok = writer.add_tensor(spec.name, type, spec.shape); !ok) return input_error(ok.error().describe());
   }
   const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (o.metadata_only) {
+    if (auto written = writer.write_metadata_only(out_path); !written)
+      return Unexpected{SynthError{true, written.error().describe()}};
+    report.n_params = hp->n_params();
+    std::error_code ec;
+    report.file_bytes = std::filesystem::file_size(out_path, ec);
+    return report;
+  }
   auto written = writer.write(out_path, [&](size_t i, std::span<std::byte> dst) {
     fill_tensor(o.seed, specs[i], types[i], dst, threads);
     if (progress) progress(i, specs.size(), specs[i].name);

@@ -20,6 +20,8 @@
 namespace scout {
 
 inline constexpr uint64_t kKeepWholeVocab = UINT64_MAX;
+// Set (true) in files written with SynthOptions::metadata_only.
+inline constexpr std::string_view kMetadataOnlyKey = "scout.synth.metadata_only";
 
 struct SynthOptions {
   std::string preset = "tiny";
@@ -36,12 +38,21 @@ struct SynthOptions {
   // Write the metadata (hyperparameters and vocabulary) without tensors, like llama.cpp's
   // vocab-only files: enough to tokenize, a few MB whatever the vocabulary.
   bool vocab_only = false;
+  // Write the metadata and the tensor table without tensor data: a model described for
+  // `scout inspect --plan` (the 671 B deepseek-v3 preset would be 1.3 TB at F16).
+  bool metadata_only = false;
   // Overrides of the preset: a separate output matrix or one tied to the embedding, and rotary
   // scaling keys (for tests of the rope variants).
   std::optional<bool> tied_output;
-  ModelHparams::RopeScaling rope_scaling = ModelHparams::RopeScaling::none;
+  std::optional<ModelHparams::RopeScaling> rope_scaling;  // unset: the preset's
   float rope_scaling_factor = 1.0f;
   uint32_t rope_n_ctx_orig = 0;
+  // MLA (deepseek2): attn_k_b / attn_v_b as current conversions write them, or the older single
+  // attn_kv_b (false). Unset: the preset's (split).
+  std::optional<bool> mla_split_kv_b;
+  // Fewer (or more) layers than the preset, same shapes otherwise: a real model's layer cut
+  // short, for benchmarks that need its widths but not its size.
+  std::optional<uint32_t> n_layer;
 };
 
 struct SynthReport {

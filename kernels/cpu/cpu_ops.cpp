@@ -383,64 +383,98 @@ void CpuOps::rope(float* x, int64_t n_tokens, int32_t n_heads, int32_t head_dim,
 
 void CpuOps::kv_store(const KvLayerView& cache, const float* k, const float* v, int64_t n_tokens,
                       const int32_t* positions) {
-  const int64_t row = static_cast<int64_t>(cache.n_head_kv) * cache.head_dim;
+  const int64_t k_row = cache.k_row(), v_row = cache.v_row();
+  const bool f16 = cache.type == KvType::f16;
+  auto store = [&](void* plane, const float* src, int64_t row, int64_t pos) {
+    if (f16) {
+      fp32_to_fp16_row(src, static_cast<uint16_t*>(plane) + pos * row, row);
+    } else {
+      std::memcpy(static_cast<float*>(plane) + pos * row, src, sizeof(float) * static_cast<size_t>(row));
+    }
+  };
   for (int64_t t = 0; t < n_tokens; ++t) {
     const int64_t pos = positions[t];
     assert(pos >= 0 && pos < cache.n_ctx);
-    if (cache.type == KvType::f32) {
-      std::memcpy(static_cast<float*>(cache.k) + pos * row, k + t * row, sizeof(float) * static_cast<size_t>(row));
-      std::memcpy(static_cast<float*>(cache.v) + pos * row, v + t * row, sizeof(float) * static_cast<size_t>(row));
-    } else {
-      fp32_to_fp16_row(k + t * row, static_cast<uint16_t*>(cache.k) + pos * row, row);
-      fp32_to_fp16_row(v + t * row, static_cast<uint16_t*>(cache.v) + pos * row, row);
-    }
+    store(cache.k, k + t * k_row, k_row, pos);
+    if (!cache.v_in_k) store(cache.v, v + t * v_row, v_row, pos);
   }
+}
+
+void CpuOps::kv_read(const KvLayerView& cache, int32_t first, int32_t n, float* k) {
+  assert(first >= 0 && n >= 0 && first + n <= cache.n_ctx);
+  const int64_t row = cache.k_row();
+  if (cache.type == KvType::f32) {
+    std::memcpy(k, static_cast<const float*>(cache.k) + first * row, sizeof(float) * static_cast<size_t>(row * n));
+    return;
+  }
+  for (int64_t p = 0; p < n; ++p)
+    fp16_to_fp32_row(static_cast<const uint16_t*>(cache.k) + (first + p) * row, k + p * row, row);
+}
+
+void CpuOps::copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t n_rows,
+                       int64_t n) {
+  for (int64_t r = 0; r < n_rows; ++r)
+    std::memcpy(dst + r * dst_stride, src + r * src_stride, sizeof(float) * static_cast<size_t>(n));
 }
 
 void CpuOps::attention(const float* q, int64_t n_tokens, int32_t n_head, const int32_t* positions,
                        const KvLayerView& cache, float scale, float* out) {
-  const int32_t hd = cache.head_dim;
+  const int32_t k_dim = cache.k_dim, v_dim = cache.v_dim;
   const int32_t group = n_head / cache.n_head_kv;
-  const int64_t kv_row = static_cast<int64_t>(cache.n_head_kv) * hd;
+  const int64_t k_row = cache.k_row(), v_row = cache.v_in_k ? k_row : cache.v_row();
   const bool f16 = cache.type == KvType::f16;
   const VecDotFn dot = vec_dot_kernel(GgmlType::f32);
   const auto axpy = axpy_kernel();
-  // Tasks are (KV head, block of queries): the block's K and V rows are converted to F32 once
-  // and shared by its queries and by the query heads of the group (GQA).
+  // Tasks are (query block, KV head, slice of its query heads): the block's K and V rows are
+  // converted to F32 once per task and shared by its queries and by the query heads of the
+  // slice (GQA). The group is sliced only when there would be too few tasks to occupy the
+  // threads: decoding one token with MLA's single latent head is otherwise one task.
   constexpr int64_t kQueryBlock = 16;
   const int64_t n_blocks = (n_tokens + kQueryBlock - 1) / kQueryBlock;
+  const int64_t coarse_tasks = n_blocks * cache.n_head_kv;
+  const int64_t want_tasks = 2 * static_cast<int64_t>(pool_.size());
+  const int32_t n_slices = coarse_tasks >= want_tasks
+                               ? 1
+                               : static_cast<int32_t>(std::min<int64_t>(group, (want_tasks + coarse_tasks - 1) / coarse_tasks));
+  const int32_t slice_heads = (group + n_slices - 1) / n_slices;
   auto tasks = [&](int64_t b, int64_t e, int thread) {
     auto& scratch = thread_scratch_[static_cast<size_t>(thread)];
     for (int64_t task = b; task < e; ++task) {
-      const int32_t kvh = static_cast<int32_t>(task % cache.n_head_kv);
-      const int64_t t0 = (task / cache.n_head_kv) * kQueryBlock, t1 = std::min(n_tokens, t0 + kQueryBlock);
+      const int32_t slice = static_cast<int32_t>(task % n_slices);
+      const int32_t kvh = static_cast<int32_t>((task / n_slices) % cache.n_head_kv);
+      const int64_t t0 = (task / n_slices / cache.n_head_kv) * kQueryBlock, t1 = std::min(n_tokens, t0 + kQueryBlock);
+      const int32_t h0 = kvh * group + slice * slice_heads, h1 = std::min((kvh + 1) * group, h0 + slice_heads);
+      if (h0 >= h1) continue;
       int64_t n_kv = 0;
       for (int64_t t = t0; t < t1; ++t) n_kv = std::max<int64_t>(n_kv, int64_t{positions[t]} + 1);
-      const size_t need = static_cast<size_t>(n_kv + hd + (f16 ? 2 * n_kv * hd : 0));
+      const int64_t converted = f16 ? n_kv * (k_dim + (cache.v_in_k ? 0 : v_dim)) : 0;
+      const size_t need = static_cast<size_t>(n_kv + v_dim + converted);
       if (scratch.size() < need) scratch.resize(need);
       float* scores = scratch.data();
       float* acc = scores + n_kv;
-      const float* keys = static_cast<const float*>(cache.k) + kvh * hd;
-      const float* values = static_cast<const float*>(cache.v) + kvh * hd;
-      int64_t stride = kv_row;
+      const float* keys = static_cast<const float*>(cache.k) + kvh * k_dim;
+      const float* values = cache.v_in_k ? keys : static_cast<const float*>(cache.v) + kvh * v_dim;
+      int64_t k_stride = k_row, v_stride = v_row;
       if (f16) {
-        float* k32 = acc + hd;
-        float* v32 = k32 + n_kv * hd;
-        for (int64_t p = 0; p < n_kv; ++p) {
-          fp16_to_fp32_row(static_cast<const uint16_t*>(cache.k) + p * kv_row + kvh * hd, k32 + p * hd, hd);
-          fp16_to_fp32_row(static_cast<const uint16_t*>(cache.v) + p * kv_row + kvh * hd, v32 + p * hd, hd);
-        }
+        float* k32 = acc + v_dim;
+        float* v32 = k32 + n_kv * k_dim;
+        for (int64_t p = 0; p < n_kv; ++p)
+          fp16_to_fp32_row(static_cast<const uint16_t*>(cache.k) + p * k_row + kvh * k_dim, k32 + p * k_dim, k_dim);
+        if (!cache.v_in_k)
+          for (int64_t p = 0; p < n_kv; ++p)
+            fp16_to_fp32_row(static_cast<const uint16_t*>(cache.v) + p * v_row + kvh * v_dim, v32 + p * v_dim, v_dim);
         keys = k32;
-        values = v32;
-        stride = hd;
+        k_stride = k_dim;
+        values = cache.v_in_k ? k32 : v32;
+        v_stride = cache.v_in_k ? k_dim : v_dim;
       }
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t n_seen = int64_t{positions[t]} + 1;
-        for (int32_t h = kvh * group; h < (kvh + 1) * group; ++h) {
-          const float* qh = q + (t * n_head + h) * hd;
+        for (int32_t h = h0; h < h1; ++h) {
+          const float* qh = q + (t * n_head + h) * k_dim;
           float max_score = -INFINITY;
           for (int64_t p = 0; p < n_seen; ++p) {
-            scores[p] = dot(hd, keys + p * stride, qh) * scale;
+            scores[p] = dot(k_dim, keys + p * k_stride, qh) * scale;
             max_score = std::max(max_score, scores[p]);
           }
           double sum = 0.0;
@@ -449,15 +483,15 @@ void CpuOps::attention(const float* q, int64_t n_tokens, int32_t n_head, const i
             sum += scores[p];
           }
           const float inv = static_cast<float>(1.0 / sum);
-          std::fill(acc, acc + hd, 0.0f);
-          for (int64_t p = 0; p < n_seen; ++p) axpy(hd, scores[p], values + p * stride, acc);
-          float* o = out + (t * n_head + h) * hd;
-          for (int32_t d = 0; d < hd; ++d) o[d] = acc[d] * inv;
+          std::fill(acc, acc + v_dim, 0.0f);
+          for (int64_t p = 0; p < n_seen; ++p) axpy(v_dim, scores[p], values + p * v_stride, acc);
+          float* o = out + (t * n_head + h) * v_dim;
+          for (int32_t d = 0; d < v_dim; ++d) o[d] = acc[d] * inv;
         }
       }
     }
   };
-  pool_.parallel_for(n_blocks * cache.n_head_kv, 1, tasks);
+  pool_.parallel_for(n_blocks * cache.n_head_kv * n_slices, 1, tasks);
 }
 
 }  // namespace scout

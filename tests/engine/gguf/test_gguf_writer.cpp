@@ -116,6 +116,37 @@ TEST_CASE("Writing to a path gives the same bytes as writing to memory, and the 
   CHECK(moved.find_tensor("b")->data[5] == std::byte{6});
 }
 
+TEST_CASE("A metadata-only file keeps the tensor table without data: open refuses it, open_metadata reads it", "[gguf]") {
+  ScratchDir dir;
+  Writer w;
+  w.set_string("general.name", "described");
+  REQUIRE(w.add_tensor("a", GgmlType::f32, {10}));
+  REQUIRE(w.add_tensor("b", GgmlType::q8_0, {4096, 4096}));
+  const std::string path = (dir.path / "described.gguf").string();
+  REQUIRE(w.write_metadata_only(path));
+  CHECK(std::filesystem::file_size(path) < 1000);  // not the 17 MB of tensor data
+
+  auto strict = File::open(path);
+  REQUIRE_FALSE(strict);
+  CHECK(strict.error().kind == GgufErrorKind::tensor_out_of_bounds);
+
+  auto described = File::open_metadata(path);
+  if (!described) FAIL(described.error().describe());
+  CHECK_FALSE(described->tensor_data_present());
+  REQUIRE(described->find_tensor("b"));
+  CHECK(described->find_tensor("b")->n_bytes == 4096ull * 4096 / 32 * 34);
+  CHECK(described->find_tensor("b")->data.empty());
+
+  // A data section that is there but cut short is corruption, not a description.
+  const std::string full = (dir.path / "full.gguf").string();
+  REQUIRE(w.write(full));
+  std::filesystem::resize_file(full, std::filesystem::file_size(full) - 100);
+  auto cut = File::open_metadata(full);
+  REQUIRE_FALSE(cut);
+  CHECK(cut.error().kind == GgufErrorKind::tensor_out_of_bounds);
+  CHECK(File::open(full).has_value() == false);
+}
+
 TEST_CASE("A failed write leaves the destination as it was and no temporary file", "[gguf]") {
   ScratchDir dir;
   const std::string path = (dir.path / "model.gguf").string();

@@ -59,6 +59,34 @@ Fixture read_fixture(const std::string& path) {
   return f;
 }
 
+// Reads the fixture's prompt in batches of 16 with the model at `path` (rebuilt from the synth
+// arguments the fixture records) and compares the logits at the fixture's positions.
+void check_fixture(const std::string& name, const std::vector<std::string>& expected_args, const std::string& path,
+                   SessionOptions options = {}) {
+  const Fixture f = read_fixture(std::string(SCOUT_TEST_DATA_DIR) + "/reference_logits/" + name + ".bin");
+  const std::vector<std::string> args = f.header.at("synth_args");
+  REQUIRE(args == expected_args);
+  auto model = Model::load(path);
+  REQUIRE(model);
+  const size_t n_vocab = (*model)->hparams().n_vocab;
+  REQUIRE(n_vocab == f.header.at("n_vocab").get<size_t>());
+
+  options.n_ctx = 64;
+  options.n_batch = 16;
+  options.kv_type = KvType::f32;
+  auto session = Session::create(*model, make_cpu_ops(2), options);
+  REQUIRE(session);
+  REQUIRE(session->append(f.tokens, /*all_logits=*/true));
+  for (size_t i = 0; i < f.positions.size(); ++i) {
+    const auto ours = session->logits_at(static_cast<size_t>(f.positions[i]));
+    float max_diff = 0;
+    for (size_t v = 0; v < n_vocab; ++v) max_diff = std::max(max_diff, std::fabs(ours[v] - f.logits[i * n_vocab + v]));
+    INFO(name << " position " << f.positions[i] << ": max |diff| " << max_diff
+              << " (if synth's weights changed on purpose, re-run make_fixtures.py)");
+    CHECK(max_diff <= 1e-3f);
+  }
+}
+
 }  // namespace
 
 struct Case {
@@ -81,33 +109,30 @@ TEST_CASE("logits match the PyTorch reference forward pass within 1e-3 for every
       {"llama-linear", {.arch = Arch::llama, .rope_scaling = RS::linear, .rope_factor = 2}, {"--rope-scaling", "linear:2"}},
   };
   for (Case c : cases) {
-    const std::string name = c.fixture;
-    const Fixture f = read_fixture(std::string(SCOUT_TEST_DATA_DIR) + "/reference_logits/" + name + ".bin");
     // The fixture names the synth arguments of its model; rebuild that exact model.
-    const std::vector<std::string> args = f.header.at("synth_args");
     std::vector<std::string> expected_args{"--preset", "tiny", "--arch", std::string(arch_name(c.model.arch)),
                                            "--type", "f32", "--seed", "7"};
     expected_args.insert(expected_args.end(), c.extra_synth_args.begin(), c.extra_synth_args.end());
-    REQUIRE(args == expected_args);
     c.model.type = GgmlType::f32;
     c.model.separate_output = false;
     c.model.seed = 7;
-    const auto path = test::tiny_model_path(c.model);
-    auto model = Model::load(path);
-    REQUIRE(model);
-    const size_t n_vocab = (*model)->hparams().n_vocab;
-    REQUIRE(n_vocab == f.header.at("n_vocab").get<size_t>());
-
-    auto session = Session::create(*model, make_cpu_ops(2), {.n_ctx = 64, .n_batch = 16, .kv_type = KvType::f32});
-    REQUIRE(session);
-    REQUIRE(session->append(f.tokens, /*all_logits=*/true));
-    for (size_t i = 0; i < f.positions.size(); ++i) {
-      const auto ours = session->logits_at(static_cast<size_t>(f.positions[i]));
-      float max_diff = 0;
-      for (size_t v = 0; v < n_vocab; ++v) max_diff = std::max(max_diff, std::fabs(ours[v] - f.logits[i * n_vocab + v]));
-      INFO(name << " position " << f.positions[i] << ": max |diff| " << max_diff
-                << " (if synth's weights changed on purpose, re-run make_fixtures.py)");
-      CHECK(max_diff <= 1e-3f);
-    }
+    check_fixture(c.fixture, expected_args, test::tiny_model_path(c.model));
   }
+}
+
+// deepseek2 V3-like (q-LoRA, sigmoid routing with bias and groups, YaRN with mscale_all_dim)
+// and V2-Lite-like, in both attention tensor forms, through both MLA paths.
+TEST_CASE("deepseek2 logits match the PyTorch reference within 1e-3 in both flavours, forms and MLA paths",
+          "[reference][deepseek2]") {
+  for (bool lite : {false, true})
+    for (bool split : {true, false})
+      for (MlaAttention mla : {MlaAttention::absorbed, MlaAttention::naive}) {
+        const std::string name = std::string(lite ? "deepseek2-lite" : "deepseek2-v3") + (split ? "" : "-single");
+        std::vector<std::string> args{"--preset", lite ? "tiny-deepseek-lite" : "tiny-deepseek", "--arch", "deepseek2",
+                                      "--type", "f32", "--seed", "7"};
+        if (!split) args.insert(args.end(), {"--kv-b", "single"});
+        INFO((mla == MlaAttention::naive ? "naive" : "absorbed"));
+        check_fixture(name, args, test::tiny_deepseek_path({.lite = lite, .split_kv_b = split, .seed = 7}),
+                      {.mla_attention = mla});
+      }
 }

