@@ -20,7 +20,8 @@
 #   preset: qwen3moe q4_K, qwen3moe q8_0, qwen3 q4_K); SCOUT (default: build/release/cli/scout,
 #   built here) and LLAMA_BENCH (default: built by bench/build_llama_bench.sh) name the binaries.
 #
-# Method. Each round runs `scout bench` then `llama-bench` on the model, one repetition each
+# Method. The model file is dropped from the page cache first (both engines map it and share
+# those pages; see below). Each round runs `scout bench` then `llama-bench` on the model, one repetition each
 # (-r 1), so that drift (other load, thermal state, page cache) falls on both engines alike; the
 # table shows medians over the rounds. llama-bench warms up each test once before timing it, and
 # so does `scout bench`.
@@ -151,6 +152,11 @@ i=0
 for entry in "${models[@]}"; do
   path="${entry##*$'\t'}"
   printf '%s\n' "$entry" >"$tmp/model$i.txt"
+  # Both engines map the file and so share its page cache. Its state depends on how the file
+  # got there (pages just written by synth are small folios; a file read afresh on Linux 6.x
+  # ext4/xfs comes in as 2 MiB folios, which 2 MiB mappings need): drop it, so that every run
+  # starts from the file read afresh, whoever reads it first.
+  "$py" -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$path"
   for r in $(seq 1 "$rounds"); do
     echo "run_engine_bench: $(basename "$path"), round $r/$rounds: scout" >&2
     run_one "$tmp/model$i.scout$r.json" "$SCOUT" bench -m "$path" -t "$threads" -p 512 -n 128 -r 1 --json

@@ -17,13 +17,18 @@ Model::Model(gguf::File file, ModelHparams hp, Tokenizer tokenizer)
 
 namespace {
 
-// Maps every page of the file's tensor data. MADV_POPULATE_READ (Linux 5.14) does it in the
-// kernel; elsewhere one byte per page is read.
+// Maps every page of the file's tensor data, in huge pages where the kernel can. MADV_POPULATE_READ
+// (Linux 5.14) does it in the kernel; elsewhere one byte per page is read.
 void prefault(std::span<const std::byte> bytes) {
   if (bytes.empty()) return;
   const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const auto begin = reinterpret_cast<uintptr_t>(bytes.data()) & ~(page - 1);
   const auto end = reinterpret_cast<uintptr_t>(bytes.data() + bytes.size());
+  // Where the kernel keeps file pages in large folios (ext4 and xfs on Linux 6.x), this has
+  // the pages read from here on come in as 2 MiB folios, mapped with one TLB entry each: decode
+  // streams every weight once per token, and with 4 KiB mappings the page walks cost as much as
+  // a fifth of a token's time (BENCHMARKS.md). Advice only: refused or ignored elsewhere.
+  madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 #ifdef MADV_POPULATE_READ
   if (madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ) == 0) return;
 #endif
