@@ -57,6 +57,15 @@ uint64_t Transformer::activation_bytes(const ModelHparams& hp, int64_t n_tokens)
   return static_cast<uint64_t>(n_tokens) * static_cast<uint64_t>(floats * 4 + p.moe_experts * 4 + int64_t{hp.n_head} * 4);
 }
 
+const int32_t* Transformer::head_ids(int64_t n_rows) {
+  const size_t h = hp_.n_head, need = static_cast<size_t>(n_rows) * h;
+  if (head_ids_.size() < need) {
+    head_ids_.resize(need);
+    for (size_t i = 0; i < need; ++i) head_ids_[i] = static_cast<int32_t>(i % h);
+  }
+  return head_ids_.data();
+}
+
 void Transformer::reserve(int64_t n) {
   const auto size = [&](std::vector<float>& v, int64_t per_token) {
     const size_t need = static_cast<size_t>(n * per_token);
@@ -82,11 +91,7 @@ void Transformer::reserve(int64_t n) {
   }
   if (hp_.is_mla()) {
     size(mla_, p.mla);
-    const int64_t h = hp_.n_head;
-    if (head_ids_.size() < static_cast<size_t>(n * h)) {
-      head_ids_.resize(static_cast<size_t>(n * h));
-      for (size_t i = 0; i < head_ids_.size(); ++i) head_ids_[i] = static_cast<int32_t>(i % static_cast<size_t>(h));
-    }
+    head_ids(n);
   }
 }
 

@@ -109,7 +109,9 @@ class Transformer {
   // MLA: per-token parts (q-LoRA, latent and rope key, the query split, absorbed query, attended
   // latent, per-head values) carved from one buffer; the naive path's per-position K and V.
   std::vector<float> mla_, mla_naive_;
-  std::vector<int32_t> head_ids_;  // 0..n_head-1 per token: per-head matrices as "experts"
+  std::vector<int32_t> head_ids_;  // 0..n_head-1 per row: per-head matrices as "experts"
+  // head_ids_ for at least n_rows rows (grown, never shrunk).
+  const int32_t* head_ids(int64_t n_rows);
 };
 
 }  // namespace scout

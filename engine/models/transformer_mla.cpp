@@ -92,11 +92,11 @@ void LayerPass::mla_absorbed(const float* q_nope, const float* q_pe, float* scra
   float* values = attended + n * h * r;                         // n*h x v
   // The per-head matrices are "experts" 0..h-1 of every token: one product reads each once.
   float* q_latent = attended;  // n*h x r, free until attention writes there
-  ops.expert_matmul(w_.k_b, q_nope, true, n, static_cast<int32_t>(h), t.head_ids_.data(), q_latent);
+  ops.expert_matmul(w_.k_b, q_nope, true, n, static_cast<int32_t>(h), t.head_ids(n), q_latent);
   ops.copy_rows(q_latent, r, q_absorbed, latent_row, n * h, r);
   ops.copy_rows(q_pe, rope, q_absorbed + r, latent_row, n * h, rope);
   ops.attention(q_absorbed, n, static_cast<int32_t>(h), t.positions_, cache_, t.attention_scale_, attended);
-  ops.expert_matmul(w_.v_b, attended, true, n, static_cast<int32_t>(h), t.head_ids_.data(), values);
+  ops.expert_matmul(w_.v_b, attended, true, n, static_cast<int32_t>(h), t.head_ids(n), values);
   ops.matmul(w_.wo, values, n, t.proj_.data());
 }
 
@@ -120,15 +120,11 @@ void LayerPass::mla_naive(const float* q_nope, const float* q_pe) {
   float* k = v + n_kv * h * hv;             // n_kv x h x hk
   float* q = k + n_kv * h * hk;             // n x h x hk
   float* out = q + n * h * hk;              // n x h x hv
-  if (t.head_ids_.size() < static_cast<size_t>(n_kv * h)) {
-    t.head_ids_.resize(static_cast<size_t>(n_kv * h));
-    for (size_t i = 0; i < t.head_ids_.size(); ++i) t.head_ids_[i] = static_cast<int32_t>(i % static_cast<size_t>(h));
-  }
+  const int32_t* heads = t.head_ids(n_kv);
   ops.kv_read(cache_, 0, n_kv, rows);
   ops.copy_rows(rows, latent_row, latent, r, n_kv, r);
-  ops.expert_matmul(t.model_.mla_k_decompress(il_), latent, false, n_kv, static_cast<int32_t>(h), t.head_ids_.data(),
-                    k_nope);
-  ops.expert_matmul(w_.v_b, latent, false, n_kv, static_cast<int32_t>(h), t.head_ids_.data(), v);
+  ops.expert_matmul(t.model_.mla_k_decompress(il_), latent, false, n_kv, static_cast<int32_t>(h), heads, k_nope);
+  ops.expert_matmul(w_.v_b, latent, false, n_kv, static_cast<int32_t>(h), heads, v);
   ops.copy_rows(k_nope, nope, k, hk, n_kv * h, nope);
   for (int64_t head = 0; head < h; ++head) ops.copy_rows(rows + r, latent_row, k + head * hk + nope, h * hk, n_kv, rope);
   ops.copy_rows(q_nope, nope, q, hk, n * h, nope);
